@@ -1,0 +1,26 @@
+# Warnings and sanitizers as INTERFACE targets that our own targets link (STYLE.md "Build").
+add_library(cardsmith_warnings INTERFACE)
+target_compile_options(cardsmith_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  $<$<BOOL:${CARDSMITH_WERROR}>:-Werror>)
+
+add_library(cardsmith_sanitizers INTERFACE)
+if(CARDSMITH_SANITIZE)
+  target_compile_options(cardsmith_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(cardsmith_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+add_library(cardsmith_options INTERFACE)
+target_link_libraries(cardsmith_options INTERFACE cardsmith_warnings cardsmith_sanitizers)
+target_compile_definitions(cardsmith_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW
+  CARDSMITH_VERSION="${PROJECT_VERSION}")
+
+# Helper: one static library per module, linked with the shared options.
+function(cardsmith_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(cardsmith_${name} STATIC ${M_SOURCES})
+  target_include_directories(cardsmith_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(cardsmith_${name} PUBLIC ${M_DEPS} PRIVATE cardsmith_options)
+endfunction()

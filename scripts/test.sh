@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Quick start, command 2: the same set-up, then every test: the Release build, then the
+# AddressSanitizer + UndefinedBehaviorSanitizer build. .ci/run calls this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh release
+./build/cardsmith dev-certs
+ctest --preset release -j2
+if [ "${CARDSMITH_SKIP_SANITIZERS:-0}" != "1" ]; then
+  bash scripts/build.sh asan-ubsan
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset asan-ubsan -j2
+fi

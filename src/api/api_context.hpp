@@ -1,0 +1,34 @@
+#pragma once
+// What the API and public-page handlers share, built by `app` at start-up: storage, the
+// pass service, metrics, the starter templates and the bits of config they need.
+// Everything here is either immutable or thread-safe.
+#include <map>
+#include <optional>
+#include <string>
+
+#include "apple/passkit/pass_service.hpp"
+#include "domain/template_dir.hpp"
+#include "http/metrics.hpp"
+#include "storage/database.hpp"
+
+namespace cardsmith::api {
+
+// A starter template loaded and checked at start-up, images hashed once.
+struct StarterTemplate {
+    std::string name;
+    domain::TemplateFiles files;
+    std::map<std::string, storage::StoredImage> images;
+};
+
+struct ApiContext {
+    storage::Database& db;
+    passkit::PassService& passes;
+    http_server::Metrics& metrics;
+    std::map<std::string, StarterTemplate> templates;
+    std::string public_url;                     // no trailing slash
+    std::optional<std::string> admin_key_hash;  // from config (SHA-256 hex), if set
+    bool google_enabled = false;
+    std::function<bool()> ready;  // /readyz: storage and signing usable
+};
+
+}  // namespace cardsmith::api

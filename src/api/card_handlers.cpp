@@ -1,0 +1,172 @@
+#include <boost/json.hpp>
+
+#include "api/card_issuer.hpp"
+#include "api/handlers.hpp"
+#include "api/request_helpers.hpp"
+#include "api/views.hpp"
+#include "common/time_format.hpp"
+#include "domain/card_number.hpp"
+#include "http/response.hpp"
+
+namespace cardsmith::api {
+namespace json = boost::json;
+namespace {
+
+Result<domain::Holder> parse_holder(const json::object& body) {
+    domain::Holder h;
+    const json::value* v = body.if_contains("holder");
+    if (v == nullptr || v->is_null()) {
+        return h;
+    }
+    if (!v->is_object()) {
+        return invalid("holder", "must be an object");
+    }
+    const auto& o = v->as_object();
+    if (auto e = reject_unknown(o, {"name", "phone", "email"}, "holder.")) {
+        return *e;
+    }
+    auto name = get_string(o, "name", "holder.");
+    auto phone = get_string(o, "phone", "holder.");
+    auto email = get_string(o, "email", "holder.");
+    for (const auto* r : {&name, &phone, &email}) {
+        if (!*r) {
+            return r->error();
+        }
+    }
+    if (*name) {
+        if ((*name)->size() > 100 || !domain::is_clean_text(**name)) {
+            return invalid("holder.name", "must be at most 100 characters of text");
+        }
+        h.name = **name;
+    }
+    if (*phone && !(*phone)->empty()) {
+        auto p = domain::normalize_phone(**phone);
+        if (!p) {
+            return invalid("holder.phone", "must be an international number like +4915112345678");
+        }
+        h.phone = *p;
+    }
+    if (*email && !(*email)->empty()) {
+        auto e = domain::normalize_email(**email);
+        if (!e) {
+            return invalid("holder.email", "must be an e-mail address");
+        }
+        h.email = *e;
+    }
+    return h;
+}
+
+// The program named in the path, if the caller may touch it.
+net::awaitable<Result<domain::Program>> async_own_program(ApiContext& ctx,
+                                                          const domain::Principal& who,
+                                                          const std::string& slug) {
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program || !who.may_touch(program->merchant)) {
+        co_return not_found("program");
+    }
+    co_return std::move(*program);
+}
+
+}  // namespace
+
+net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
+    }
+    auto body = parse_json_object(rc.request);
+    if (!body) {
+        co_return fail(body.error(), rc.request);
+    }
+    if (auto e = reject_unknown(*body, {"holder", "balance"})) {
+        co_return fail(*e, rc.request);
+    }
+    auto holder = parse_holder(*body);
+    if (!holder) {
+        co_return fail(holder.error(), rc.request);
+    }
+    auto balance = get_int(*body, "balance");
+    if (!balance) {
+        co_return fail(balance.error(), rc.request);
+    }
+    if (balance->value_or(0) < 0 || balance->value_or(0) > kMaxBalance) {
+        co_return fail(invalid("balance", "must be between 0 and " + std::to_string(kMaxBalance)),
+                       rc.request);
+    }
+    auto card = co_await async_issue_card(ctx, *program, *holder, balance->value_or(0));
+    if (!card) {
+        co_return fail(card.error(), rc.request);
+    }
+    auto res = json_ok(http::status::created, card_view(ctx, *program, *card), rc.request);
+    res.set(http::field::location, ctx.public_url + "/api/v1/cards/" + card->number.value());
+    co_return res;
+}
+
+net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    const auto& number = rc.param("cardNumber");
+    if (!domain::is_valid_card_number(number)) {
+        co_return fail(not_found("card"), rc.request);
+    }
+    auto found = co_await ctx.db.run([&](storage::Store& s) {
+        std::optional<std::pair<domain::Card, domain::Program>> out;
+        if (auto card = s.find_card(CardNumber(number))) {
+            if (auto program = s.find_program(card->program)) {
+                out.emplace(std::move(*card), std::move(*program));
+            }
+        }
+        return out;
+    });
+    if (!found || !who->may_touch(found->second.merchant)) {
+        co_return fail(not_found("card"), rc.request);
+    }
+    co_return json_ok(http::status::ok, card_view(ctx, found->second, found->first), rc.request);
+}
+
+net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& rc) {
+    const std::string& file = rc.param("file");
+    constexpr std::string_view kSuffix = ".pkpass";
+    if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix)) {
+        co_return fail(not_found("pass"), rc.request);
+    }
+    std::string serial = file.substr(0, file.size() - kSuffix.size());
+    auto found = co_await ctx.db.run([&](storage::Store& s) {
+        std::optional<std::pair<domain::Card, domain::Program>> out;
+        if (auto card = s.find_card(SerialNumber(serial))) {
+            if (auto program = s.find_program(card->program)) {
+                out.emplace(std::move(*card), std::move(*program));
+            }
+        }
+        return out;
+    });
+    if (!found) {
+        co_return fail(not_found("pass"), rc.request);
+    }
+    const auto& [card, program] = *found;
+    auto pass = co_await ctx.passes.async_pass(program, card);
+    auto last_modified = format_http_date(pass->modified_at);
+    auto since = parse_http_date(rc.request[http::field::if_modified_since]);
+    Response res;
+    if (since && *since >= pass->modified_at) {
+        res = http_server::bytes_response(http::status::not_modified,
+                                          "application/vnd.apple.pkpass", "", rc.request.version());
+    } else {
+        res = http_server::bytes_response(http::status::ok, "application/vnd.apple.pkpass",
+                                          pass->bytes, rc.request.version());
+        res.set(http::field::content_disposition,
+                "attachment; filename=\"" + program.slug + ".pkpass\"");
+    }
+    res.set(http::field::last_modified, last_modified);
+    // The pass carries its authentication token: no shared caches.
+    res.set(http::field::cache_control, "private, no-cache");
+    co_return res;
+}
+
+}  // namespace cardsmith::api

@@ -1,0 +1,36 @@
+#include "api/card_issuer.hpp"
+
+#include "common/log.hpp"
+#include "common/random.hpp"
+#include "common/time_format.hpp"
+#include "domain/card_number.hpp"
+
+namespace cardsmith::api {
+
+net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
+                                                      const domain::Program& program,
+                                                      domain::Holder holder, std::int64_t balance) {
+    constexpr int kAttempts = 8;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        storage::NewCard n;
+        n.program = program.id;
+        n.number = CardNumber(domain::generate_card_number());
+        n.serial = SerialNumber(random::base64url(16));   // 128 bits, URL-safe
+        n.auth_token = AuthToken(random::base64url(24));  // 32 characters
+        n.holder = holder;
+        n.balance = balance;
+        n.now = unix_seconds(std::chrono::system_clock::now());
+        auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
+        if (out.status == storage::StoreStatus::ok) {
+            co_return std::move(*out.value);
+        }
+        if (out.status == storage::StoreStatus::not_found) {
+            co_return not_found("program");
+        }
+        log::warn("card number collision, retrying",
+                  {{"program", program.slug}, {"attempt", std::to_string(attempt + 1)}});
+    }
+    co_return ApiError{ApiErrc::internal, "could not allocate a unique card number", {}};
+}
+
+}  // namespace cardsmith::api

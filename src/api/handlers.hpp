@@ -1,0 +1,26 @@
+#pragma once
+// The HTTP handlers of the merchant API and the public pass download. Each is thin:
+// authenticate, parse and validate, one storage/service call, map the result.
+#include "api/api_context.hpp"
+#include "http/types.hpp"
+
+namespace cardsmith::api {
+
+using http_server::RequestContext;
+using http_server::Response;
+
+net::awaitable<Response> handle_healthz(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_readyz(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_metrics(ApiContext& ctx, RequestContext& rc);
+
+net::awaitable<Response> handle_create_merchant(ApiContext& ctx, RequestContext& rc);
+
+net::awaitable<Response> handle_list_templates(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_get_program(ApiContext& ctx, RequestContext& rc);
+
+net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& rc);
+
+}  // namespace cardsmith::api

@@ -1,0 +1,110 @@
+#include <boost/json.hpp>
+
+#include "api/handlers.hpp"
+#include "api/request_helpers.hpp"
+#include "api/views.hpp"
+#include "common/time_format.hpp"
+#include "domain/holder.hpp"
+
+namespace cardsmith::api {
+namespace json = boost::json;
+
+net::awaitable<Response> handle_list_templates(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    json::array list;
+    for (const auto& [name, t] : ctx.templates) {
+        json::array images;
+        for (const auto& [image, _] : t.images) {
+            images.push_back(json::string(image));
+        }
+        list.push_back(json::object{{"name", name},
+                                    {"design", domain::design_to_json(t.files.design)},
+                                    {"images", std::move(images)}});
+    }
+    co_return json_ok(http::status::ok, json::object{{"templates", std::move(list)}}, rc.request);
+}
+
+net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto body = parse_json_object(rc.request);
+    if (!body) {
+        co_return fail(body.error(), rc.request);
+    }
+    if (auto e = reject_unknown(*body, {"slug", "name", "template", "merchant"})) {
+        co_return fail(*e, rc.request);
+    }
+    auto slug = get_string(*body, "slug");
+    auto name = get_string(*body, "name");
+    auto tmpl = get_string(*body, "template");
+    auto merchant = get_int(*body, "merchant");
+    for (const auto* r : {&slug, &name, &tmpl}) {
+        if (!*r) {
+            co_return fail(r->error(), rc.request);
+        }
+    }
+    if (!merchant) {
+        co_return fail(merchant.error(), rc.request);
+    }
+    if (!*slug || !domain::is_valid_slug(**slug)) {
+        co_return fail(invalid("slug", "is required: 2-64 of a-z, 0-9 and '-'"), rc.request);
+    }
+    if (!*name || (*name)->empty() || (*name)->size() > 100 || !domain::is_clean_text(**name)) {
+        co_return fail(invalid("name", "is required: 1-100 characters of text"), rc.request);
+    }
+    auto t = *tmpl ? ctx.templates.find(**tmpl) : ctx.templates.end();
+    if (t == ctx.templates.end()) {
+        std::string known;
+        for (const auto& [n, _] : ctx.templates) {
+            known += (known.empty() ? "" : ", ") + n;
+        }
+        co_return fail(invalid("template", "must be one of: " + known), rc.request);
+    }
+    MerchantId owner = who->merchant;
+    if (who->admin) {
+        if (!*merchant) {
+            co_return fail(invalid("merchant", "is required with the admin key"), rc.request);
+        }
+        owner = MerchantId(**merchant);
+        auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_merchant(owner); });
+        if (!found) {
+            co_return fail(not_found("merchant"), rc.request);
+        }
+    } else if (*merchant && MerchantId(**merchant) != owner) {
+        co_return fail(not_found("merchant"), rc.request);
+    }
+    storage::NewProgram np;
+    np.merchant = owner;
+    np.slug = **slug;
+    np.name = **name;
+    np.template_name = t->first;
+    np.design_json = json::serialize(domain::design_to_json(t->second.files.design));
+    np.images = t->second.images;
+    np.now = unix_seconds(std::chrono::system_clock::now());
+    auto created = co_await ctx.db.run([&](storage::Store& s) { return s.create_program(np); });
+    if (created.status == storage::StoreStatus::conflict) {
+        co_return fail({ApiErrc::conflict, "slug '" + np.slug + "' is taken", "slug"}, rc.request);
+    }
+    co_return json_ok(http::status::created, program_view(ctx, *created.value), rc.request);
+}
+
+net::awaitable<Response> handle_get_program(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    const std::string& slug = rc.param("slug");
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    // Another merchant's program looks exactly like a missing one.
+    if (!program || !who->may_touch(program->merchant)) {
+        co_return fail(not_found("program"), rc.request);
+    }
+    co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
+}
+
+}  // namespace cardsmith::api

@@ -1,0 +1,39 @@
+#pragma once
+// Helpers shared by the handlers: authentication by bearer key, JSON body parsing with
+// typed field access that reports the JSON path at fault, and response shorthands.
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "api/api_context.hpp"
+#include "api/api_error.hpp"
+#include "domain/models.hpp"
+
+namespace cardsmith::api {
+
+// The caller's principal from `Authorization: Bearer <key>`.
+[[nodiscard]] net::awaitable<Result<domain::Principal>> async_authenticate(
+    ApiContext& ctx, const http_server::Request& request);
+
+// The body as a JSON object: Content-Type must be JSON (or absent), the text valid JSON,
+// at most 32 levels deep, and an object.
+[[nodiscard]] Result<boost::json::object> parse_json_object(const http_server::Request& request);
+
+// Rejects properties not in `allowed` (typos should not pass silently).
+[[nodiscard]] std::optional<ApiError> reject_unknown(
+    const boost::json::object& o, std::initializer_list<std::string_view> allowed,
+    const std::string& path = "");
+// Typed getters: absent → nullopt, wrong type → ApiError naming `path + key`.
+[[nodiscard]] Result<std::optional<std::string>> get_string(const boost::json::object& o,
+                                                            std::string_view key,
+                                                            const std::string& path = "");
+[[nodiscard]] Result<std::optional<std::int64_t>> get_int(const boost::json::object& o,
+                                                          std::string_view key,
+                                                          const std::string& path = "");
+
+[[nodiscard]] http_server::Response json_ok(http::status status, const boost::json::value& body,
+                                            const http_server::Request& request);
+[[nodiscard]] http_server::Response fail(const ApiError& e, const http_server::Request& request);
+
+}  // namespace cardsmith::api

@@ -1,0 +1,22 @@
+#include "api/routes.hpp"
+
+#include "api/handlers.hpp"
+
+namespace cardsmith::api {
+
+void register_routes(http_server::Router& router, ApiContext& ctx) {
+    using V = http::verb;
+    auto bind = [&ctx](auto fn) { return [&ctx, fn](RequestContext& rc) { return fn(ctx, rc); }; };
+    router.add(V::get, "/healthz", bind(handle_healthz));
+    router.add(V::get, "/readyz", bind(handle_readyz));
+    router.add(V::get, "/metrics", bind(handle_metrics));
+    router.add(V::post, "/api/v1/merchants", bind(handle_create_merchant));
+    router.add(V::get, "/api/v1/templates", bind(handle_list_templates));
+    router.add(V::post, "/api/v1/programs", bind(handle_create_program));
+    router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
+    router.add(V::post, "/api/v1/programs/{slug}/cards", bind(handle_create_card));
+    router.add(V::get, "/api/v1/cards/{cardNumber}", bind(handle_get_card));
+    router.add(V::get, "/p/{file}", bind(handle_download_pass));
+}
+
+}  // namespace cardsmith::api

@@ -1,0 +1,59 @@
+#include "api/views.hpp"
+
+#include "common/time_format.hpp"
+
+namespace cardsmith::api {
+namespace json = boost::json;
+namespace {
+std::string iso(std::int64_t secs) { return format_iso8601(SysTime(std::chrono::seconds(secs))); }
+json::value or_null(const std::string& s) {
+    return s.empty() ? json::value(nullptr) : json::value(s);
+}
+}  // namespace
+
+std::string pkpass_url(const ApiContext& ctx, const domain::Card& c) {
+    return ctx.public_url + "/p/" + c.serial.value() + ".pkpass";
+}
+
+std::string card_page_url(const ApiContext& ctx, const domain::Card& c) {
+    return ctx.public_url + "/c/" + c.serial.value();
+}
+
+json::object program_view(const ApiContext& ctx, const domain::Program& p) {
+    return {
+        {"id", p.id.value()},
+        {"slug", p.slug},
+        {"name", p.name},
+        {"merchant", p.merchant.value()},
+        {"template", p.template_name},
+        {"designVersion", p.design_version},
+        {"design", domain::design_to_json(p.design)},
+        {"createdAt", iso(p.created_at)},
+        {"links", {{"join", ctx.public_url + "/join/" + p.slug}}},
+    };
+}
+
+json::object card_view(const ApiContext& ctx, const domain::Program& p, const domain::Card& c) {
+    std::string tier = domain::tier_for(p.design.tiers, c.lifetime_points);
+    return {
+        {"cardNumber", c.number.value()},
+        {"serial", c.serial.value()},
+        {"program", p.slug},
+        {"holder",
+         {{"name", or_null(c.holder.name)},
+          {"phone", or_null(c.holder.phone)},
+          {"email", or_null(c.holder.email)}}},
+        {"balance", c.balance},
+        {"lifetimePoints", c.lifetime_points},
+        {"tier", or_null(tier)},
+        {"createdAt", iso(c.created_at)},
+        {"updatedAt", iso(c.modified_at)},
+        {"links",
+         {{"pkpass", pkpass_url(ctx, c)},
+          {"page", card_page_url(ctx, c)},
+          // Google Wallet save links come with Google support (CONTRACT §2 google.*).
+          {"googleSave", nullptr}}},
+    };
+}
+
+}  // namespace cardsmith::api

@@ -1,0 +1,16 @@
+#pragma once
+// JSON views of domain objects as the API returns them (CONTRACT §3 card object).
+#include <boost/json.hpp>
+
+#include "api/api_context.hpp"
+
+namespace cardsmith::api {
+
+[[nodiscard]] boost::json::object program_view(const ApiContext& ctx, const domain::Program& p);
+[[nodiscard]] boost::json::object card_view(const ApiContext& ctx, const domain::Program& p,
+                                            const domain::Card& c);
+// Absolute URLs of a card.
+[[nodiscard]] std::string pkpass_url(const ApiContext& ctx, const domain::Card& c);
+[[nodiscard]] std::string card_page_url(const ApiContext& ctx, const domain::Card& c);
+
+}  // namespace cardsmith::api

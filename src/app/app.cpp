@@ -1,0 +1,234 @@
+#include "app/app.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/api_keys.hpp"
+#include "api/routes.hpp"
+#include "common/log.hpp"
+#include "common/time_format.hpp"
+#include "crypto/crypto_error.hpp"
+#include "crypto/hash.hpp"
+#include "http/server.hpp"
+
+namespace cardsmith::app {
+namespace {
+
+unsigned or_cores(unsigned n) {
+    return n != 0 ? n : std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::shared_ptr<const crypto::PassSigner> load_signer(const config::AppleConfig& a) {
+    std::shared_ptr<const crypto::PassSigner> signer;
+    const char* key = "apple.cert";
+    try {
+        auto cert = crypto::load_certificate_file(a.cert);
+        key = "apple.key";
+        auto private_key = crypto::load_private_key_file(a.key);
+        key = "apple.wwdr";
+        auto wwdr = crypto::load_certificate_file(a.wwdr);
+        key = "apple.cert";
+        signer = std::make_shared<const crypto::PassSigner>(std::move(cert), std::move(private_key),
+                                                            std::move(wwdr));
+    } catch (const crypto::CryptoError& e) {
+        throw StartupError(std::string(key) + ": " + e.what());
+    }
+    const auto& info = signer->certificate_info();
+    // Wallet refuses passes whose identifiers disagree with the certificate
+    // (apple-wallet.md pitfall 2): refuse such a config up front.
+    if (!info.uid.empty() && info.uid != a.pass_type_id) {
+        throw StartupError("apple.pass_type_id: '" + a.pass_type_id +
+                           "' does not match the certificate's UID '" + info.uid + "' (" + a.cert +
+                           ")");
+    }
+    if (!info.org_unit.empty() && info.org_unit != a.team_id) {
+        throw StartupError("apple.team_id: '" + a.team_id +
+                           "' does not match the certificate's OU '" + info.org_unit + "' (" +
+                           a.cert + ")");
+    }
+    auto now = std::chrono::system_clock::now();
+    if (info.not_after < now) {
+        throw StartupError("apple.cert: the pass certificate expired (" + a.cert + ")");
+    }
+    auto days_left =
+        std::chrono::duration_cast<std::chrono::hours>(info.not_after - now).count() / 24;
+    if (days_left < 30) {
+        log::warn("pass certificate expires soon",
+                  {{"file", a.cert}, {"days_left", std::to_string(days_left)}});
+    }
+    return signer;
+}
+
+std::map<std::string, api::StarterTemplate> load_templates(const std::string& dir) {
+    std::map<std::string, api::StarterTemplate> out;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        throw StartupError("templates.dir: '" + dir + "' is not a folder");
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (!entry.is_directory() || !std::filesystem::exists(entry.path() / "template.json")) {
+            continue;
+        }
+        std::string name = entry.path().filename().string();
+        std::vector<domain::Problem> problems;
+        auto files = domain::load_template_dir(entry.path(), problems);
+        if (!problems.empty()) {
+            throw StartupError("templates.dir: " + (entry.path() / problems[0].field).string() +
+                               ": " + problems[0].message);
+        }
+        api::StarterTemplate t{name, std::move(files), {}};
+        for (const auto& [image, bytes] : t.files.images) {
+            t.images.emplace(image, storage::StoredImage{crypto::sha256_hex(bytes), bytes});
+        }
+        out.emplace(name, std::move(t));
+    }
+    if (out.empty()) {
+        throw StartupError("templates.dir: no templates found in '" + dir + "'");
+    }
+    return out;
+}
+
+std::unique_ptr<storage::Store> open_and_migrate(const config::Config& cfg) {
+    const auto& url = cfg.storage.url;
+    if (url.rfind("sqlite:", 0) == 0) {
+        auto parent = std::filesystem::path(url.substr(7)).parent_path();
+        if (!parent.empty()) {
+            std::filesystem::create_directories(parent);
+        }
+    }
+    auto store = storage::open_store(url, cfg.storage.threads,
+                                     static_cast<int>(cfg.storage.busy_timeout.count()));
+    store->migrate();
+    return store;
+}
+
+}  // namespace
+
+int migrate(const config::Config& cfg) {
+    auto store = open_and_migrate(cfg);
+    return store->schema_version();
+}
+
+struct App::Impl {
+    config::Config cfg;
+    net::io_context ioc;
+    net::thread_pool cpu;
+    storage::Database db;
+    http_server::Metrics metrics;
+    std::unique_ptr<passkit::PassService> passes;
+    std::unique_ptr<api::ApiContext> ctx;
+    http_server::Router router;
+    std::unique_ptr<http_server::Server> server;
+
+    explicit Impl(config::Config c)
+        : cfg(std::move(c)),
+          ioc(static_cast<int>(or_cores(cfg.server.threads))),
+          cpu(or_cores(cfg.server.cpu_threads)),
+          db(open_and_migrate(cfg), cfg.storage.threads) {}
+};
+
+App::App(config::Config cfg) {
+    log::Level level = log::Level::info;
+    (void)log::parse_level(cfg.log_level, level);
+    log::set_level(level);
+    auto signer = load_signer(cfg.apple);
+    auto templates = load_templates(cfg.templates_dir);
+    if (cfg.server.public_url.rfind("http://", 0) == 0) {
+        log::warn(
+            "server.public_url is http://: Wallet only talks to HTTPS web services unless "
+            "the phone's Developer setting 'Allow HTTP Services' is on",
+            {{"public_url", cfg.server.public_url}});
+    }
+    std::unique_ptr<Impl> impl;
+    try {
+        impl = std::make_unique<Impl>(std::move(cfg));
+    } catch (const storage::StorageError& e) {
+        throw StartupError(std::string("storage.url: ") + e.what());
+    }
+    auto& s = *impl;
+
+    std::optional<std::string> admin_hash;
+    if (s.cfg.admin_key) {
+        admin_hash = crypto::sha256_hex(*s.cfg.admin_key);
+    } else if (!s.db.store().has_admin_key()) {
+        auto key = api::generate_api_key();
+        s.db.store().add_admin_key(key.hash, key.prefix,
+                                   unix_seconds(std::chrono::system_clock::now()));
+        // Shown once on the terminal, never written to the log.
+        std::cout << "Generated admin API key (shown once, store it now): " << key.key << std::endl;
+    }
+
+    passkit::PassIdentity identity{s.cfg.apple.pass_type_id, s.cfg.apple.team_id,
+                                   s.cfg.server.public_url + "/apple"};
+    s.passes = std::make_unique<passkit::PassService>(
+        identity, signer, s.cpu.get_executor(),
+        [&db = s.db](ProgramId id, std::int64_t version) {
+            return db.run(
+                [id, version](storage::Store& st) { return st.design_images(id, version); });
+        },
+        s.cfg.passes.cache_bytes);
+    s.ctx = std::unique_ptr<api::ApiContext>(new api::ApiContext{
+        s.db, *s.passes, s.metrics, std::move(templates), s.cfg.server.public_url, admin_hash,
+        s.cfg.google.enabled(), [] { return true; }});
+    api::register_routes(s.router, *s.ctx);
+    impl_ = std::move(impl);
+}
+
+App::~App() = default;
+
+int App::run() {
+    auto& s = *impl_;
+    http_server::ServerOptions opts;
+    opts.header_limit = s.cfg.server.header_limit;
+    opts.body_limit = s.cfg.server.body_limit;
+    opts.read_timeout = s.cfg.server.read_timeout;
+    opts.idle_timeout = s.cfg.server.idle_timeout;
+    s.server = std::make_unique<http_server::Server>(s.ioc, opts, s.router, s.metrics);
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(s.cfg.server.listen_host, ec);
+    if (ec) {
+        throw StartupError("server.listen: '" + s.cfg.server.listen_host +
+                           "' is not an IP address");
+    }
+    try {
+        s.server->start(tcp::endpoint(address, s.cfg.server.listen_port));
+    } catch (const boost::system::system_error& e) {
+        throw StartupError("server.listen: cannot listen on " + s.cfg.server.listen_host + ":" +
+                           std::to_string(s.cfg.server.listen_port) + ": " + e.code().message());
+    }
+    auto bound = s.server->local_endpoint();
+    if (!s.cfg.server.port_file.empty()) {
+        std::ofstream(s.cfg.server.port_file) << bound.port() << "\n";
+    }
+    log::info("listening", {{"address", bound.address().to_string()},
+                            {"port", std::to_string(bound.port())},
+                            {"public_url", s.cfg.server.public_url}});
+
+    net::signal_set signals(s.ioc, SIGINT, SIGTERM);
+    signals.async_wait([&s](const error_code& err, int sig) {
+        if (err) {
+            return;
+        }
+        log::info("shutting down", {{"signal", std::to_string(sig)}});
+        s.server->stop(s.cfg.server.shutdown_grace, [&s] { s.ioc.stop(); });
+    });
+
+    std::vector<std::thread> threads;
+    unsigned n = or_cores(s.cfg.server.threads);
+    for (unsigned i = 1; i < n; ++i) {
+        threads.emplace_back([&s] { s.ioc.run(); });
+    }
+    s.ioc.run();
+    for (auto& t : threads) {
+        t.join();
+    }
+    s.cpu.join();
+    s.db.stop();
+    log::info("stopped");
+    return 0;
+}
+
+}  // namespace cardsmith::app

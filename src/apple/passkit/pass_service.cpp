@@ -1,0 +1,56 @@
+#include "apple/passkit/pass_service.hpp"
+
+#include "common/async_run.hpp"
+
+namespace cardsmith::passkit {
+
+PassService::PassService(PassIdentity identity, std::shared_ptr<const crypto::PassSigner> signer,
+                         net::any_io_executor cpu, ImageLoader loader, std::size_t cache_bytes)
+    : identity_(std::move(identity)),
+      signer_(std::move(signer)),
+      cpu_(std::move(cpu)),
+      loader_(std::move(loader)),
+      // Design assets get a quarter of the budget: few entries, each ~tens of KB.
+      assets_(cache_bytes / 4 + 1, [](const DesignAssets& a) { return a.bytes(); }),
+      passes_(cache_bytes - cache_bytes / 4,
+              [](const SignedPass& p) { return p.bytes.size() + 64; }) {}
+
+net::awaitable<std::shared_ptr<const DesignAssets>> PassService::async_assets(
+    const domain::Program& p) {
+    AssetKey key{p.id.value(), p.design_version};
+    if (auto hit = assets_.get(key)) {
+        co_return hit;
+    }
+    auto images = co_await loader_(p.id, p.design_version);
+    auto assets = co_await async_run(cpu_, [&images] {
+        return std::make_shared<const DesignAssets>(prepare_design_assets(images));
+    });
+    assets_.put(key, assets);
+    co_return assets;
+}
+
+net::awaitable<std::shared_ptr<const SignedPass>> PassService::async_pass(
+    const domain::Program& program, const domain::Card& card) {
+    std::string key = card.serial.value() + '/' + std::to_string(card.update_seq) + '/' +
+                      std::to_string(program.design_version);
+    if (auto hit = passes_.get(key)) {
+        co_return hit;
+    }
+    auto assets = co_await async_assets(program);
+    auto pass = co_await async_run(cpu_, [&] {
+        auto out = std::make_shared<SignedPass>();
+        out->bytes = build_pkpass(*assets, render_pass_json(identity_, program, card), *signer_);
+        out->modified_at = card.modified_at;
+        return std::shared_ptr<const SignedPass>(std::move(out));
+    });
+    signed_.fetch_add(1, std::memory_order_relaxed);
+    passes_.put(key, pass);
+    co_return pass;
+}
+
+PassService::Stats PassService::stats() const {
+    auto s = passes_.stats();
+    return {signed_.load(), s.hits, s.misses, s.bytes};
+}
+
+}  // namespace cardsmith::passkit

@@ -1,0 +1,67 @@
+#include "common/random.hpp"
+
+#include <openssl/rand.h>
+
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace cardsmith::random {
+
+void fill(void* out, std::size_t n) {
+    if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
+    }
+}
+
+std::uint64_t uniform(std::uint64_t bound) {
+    if (bound <= 1) {
+        return 0;
+    }
+    const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                                std::numeric_limits<std::uint64_t>::max() % bound;
+    for (;;) {
+        std::uint64_t v = 0;
+        fill(&v, sizeof v);
+        if (v < limit) {
+            return v % bound;
+        }
+    }
+}
+
+std::string base64url(std::size_t bytes) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::vector<unsigned char> buf(bytes);
+    fill(buf.data(), buf.size());
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char b : buf) {
+        acc = (acc << 8) | b;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += kAlphabet[(acc >> bits) & 0x3F];
+        }
+    }
+    if (bits > 0) {
+        out += kAlphabet[(acc << (6 - bits)) & 0x3F];
+    }
+    return out;
+}
+
+std::string hex(std::size_t bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::vector<unsigned char> buf(bytes);
+    fill(buf.data(), buf.size());
+    std::string out;
+    out.reserve(bytes * 2);
+    for (unsigned char b : buf) {
+        out += kHex[b >> 4];
+        out += kHex[b & 0xF];
+    }
+    return out;
+}
+
+}  // namespace cardsmith::random

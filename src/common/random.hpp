@@ -1,0 +1,14 @@
+#pragma once
+// Cryptographically secure random values (OpenSSL's RAND_bytes), for card numbers,
+// serials, tokens and API keys. Thread-safe.
+#include <cstdint>
+#include <string>
+
+namespace cardsmith::random {
+
+void fill(void* out, std::size_t n);
+[[nodiscard]] std::uint64_t uniform(std::uint64_t bound);  // in [0, bound), no modulo bias
+[[nodiscard]] std::string base64url(std::size_t bytes);    // URL-safe, unpadded
+[[nodiscard]] std::string hex(std::size_t bytes);
+
+}  // namespace cardsmith::random

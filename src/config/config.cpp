@@ -1,0 +1,268 @@
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+extern char** environ;
+
+namespace cardsmith::config {
+namespace {
+
+// A value as it came from TOML (typed) or from the environment (always text).
+using Raw = std::variant<std::string, std::int64_t, bool>;
+
+[[noreturn]] void fail(const std::string& key, const std::string& problem) {
+    throw ConfigError(key + ": " + problem);
+}
+
+std::string as_string(const Raw& v, const std::string& key) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        return *s;
+    }
+    fail(key, "must be a string");
+}
+
+std::int64_t as_int(const Raw& v, const std::string& key, std::int64_t lo, std::int64_t hi) {
+    std::int64_t out = 0;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        out = *i;
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+        auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+        if (ec != std::errc{} || p != s->data() + s->size()) {
+            fail(key, "must be an integer, got '" + *s + "'");
+        }
+    } else {
+        fail(key, "must be an integer");
+    }
+    if (out < lo || out > hi) {
+        fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
+    return out;
+}
+
+void parse_listen(const std::string& text, const std::string& key, ServerConfig& s) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        fail(key, "must be address:port, got '" + text + "'");
+    }
+    std::string host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    std::int64_t port = as_int(Raw{text.substr(colon + 1)}, key, 0, 65535);
+    s.listen_host = host;
+    s.listen_port = static_cast<std::uint16_t>(port);
+}
+
+using Setter = std::function<void(Config&, const Raw&, const std::string&)>;
+
+struct KeySpec {
+    std::string_view section;
+    std::string_view key;
+    Setter set;
+};
+
+Setter str(std::string Config::*f) {
+    return [f](Config& c, const Raw& v, const std::string& k) { c.*f = as_string(v, k); };
+}
+template <typename S>
+Setter str_in(S Config::*sec, std::string S::*f) {
+    return
+        [sec, f](Config& c, const Raw& v, const std::string& k) { (c.*sec).*f = as_string(v, k); };
+}
+template <typename S, typename T>
+Setter int_in(S Config::*sec, T S::*f, std::int64_t lo, std::int64_t hi) {
+    return [=](Config& c, const Raw& v, const std::string& k) {
+        (c.*sec).*f = static_cast<T>(as_int(v, k, lo, hi));
+    };
+}
+template <typename S, typename D>
+Setter dur_in(S Config::*sec, D S::*f, std::int64_t lo, std::int64_t hi) {
+    return [=](Config& c, const Raw& v, const std::string& k) {
+        (c.*sec).*f = D(as_int(v, k, lo, hi));
+    };
+}
+
+const std::vector<KeySpec>& specs() {
+    static const std::vector<KeySpec> kSpecs = {
+        {"server", "listen",
+         [](Config& c, const Raw& v, const std::string& k) {
+             parse_listen(as_string(v, k), k, c.server);
+         }},
+        {"server", "public_url",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string u = as_string(v, k);
+             if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) {
+                 fail(k, "must start with http:// or https://");
+             }
+             while (!u.empty() && u.back() == '/') {
+                 u.pop_back();
+             }
+             c.server.public_url = u;
+         }},
+        {"server", "threads", int_in(&Config::server, &ServerConfig::threads, 0, 256)},
+        {"server", "cpu_threads", int_in(&Config::server, &ServerConfig::cpu_threads, 0, 256)},
+        {"server", "body_limit",
+         int_in(&Config::server, &ServerConfig::body_limit, 1024, 64 * 1024 * 1024)},
+        {"server", "image_body_limit",
+         int_in(&Config::server, &ServerConfig::image_body_limit, 1024, 64 * 1024 * 1024)},
+        {"server", "header_limit",
+         int_in(&Config::server, &ServerConfig::header_limit, 1024, 1024 * 1024)},
+        {"server", "read_timeout", dur_in(&Config::server, &ServerConfig::read_timeout, 1, 3600)},
+        {"server", "idle_timeout", dur_in(&Config::server, &ServerConfig::idle_timeout, 1, 3600)},
+        {"server", "shutdown_grace",
+         dur_in(&Config::server, &ServerConfig::shutdown_grace, 0, 600)},
+        {"server", "port_file", str_in(&Config::server, &ServerConfig::port_file)},
+        {"storage", "url",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string u = as_string(v, k);
+             if (u.rfind("sqlite:", 0) != 0 && u.rfind("postgresql://", 0) != 0 &&
+                 u.rfind("postgres://", 0) != 0) {
+                 fail(k, "must be sqlite:PATH or postgresql://...");
+             }
+             c.storage.url = u;
+         }},
+        {"storage", "threads", int_in(&Config::storage, &StorageConfig::threads, 1, 64)},
+        {"storage", "busy_timeout_ms",
+         dur_in(&Config::storage, &StorageConfig::busy_timeout, 0, 600000)},
+        {"admin", "key",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string key = as_string(v, k);
+             if (key.size() < 16) {
+                 fail(k, "must be at least 16 characters");
+             }
+             c.admin_key = key;
+         }},
+        {"apple", "pass_type_id", str_in(&Config::apple, &AppleConfig::pass_type_id)},
+        {"apple", "team_id", str_in(&Config::apple, &AppleConfig::team_id)},
+        {"apple", "cert", str_in(&Config::apple, &AppleConfig::cert)},
+        {"apple", "key", str_in(&Config::apple, &AppleConfig::key)},
+        {"apple", "wwdr", str_in(&Config::apple, &AppleConfig::wwdr)},
+        {"apns", "host", str_in(&Config::apns, &ApnsConfig::host)},
+        {"apns", "port", int_in(&Config::apns, &ApnsConfig::port, 1, 65535)},
+        {"apns", "ca_file", str_in(&Config::apns, &ApnsConfig::ca_file)},
+        {"apns", "connections", int_in(&Config::apns, &ApnsConfig::connections, 1, 64)},
+        {"google", "issuer_id", str_in(&Config::google, &GoogleConfig::issuer_id)},
+        {"google", "service_account", str_in(&Config::google, &GoogleConfig::service_account)},
+        {"google", "api_base", str_in(&Config::google, &GoogleConfig::api_base)},
+        {"google", "token_url", str_in(&Config::google, &GoogleConfig::token_url)},
+        {"google", "ca_file", str_in(&Config::google, &GoogleConfig::ca_file)},
+        {"templates", "dir", str(&Config::templates_dir)},
+        {"passes", "cache_mb",
+         [](Config& c, const Raw& v, const std::string& k) {
+             c.passes.cache_bytes = static_cast<std::size_t>(as_int(v, k, 0, 65536)) * 1024 * 1024;
+         }},
+        {"log", "level",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string l = as_string(v, k);
+             if (l != "debug" && l != "info" && l != "warn" && l != "error") {
+                 fail(k, "must be debug, info, warn or error");
+             }
+             c.log_level = l;
+         }},
+    };
+    return kSpecs;
+}
+
+const KeySpec* find_spec(std::string_view section, std::string_view key) {
+    for (const auto& s : specs()) {
+        if (s.section == section && s.key == key) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+std::string env_name(std::string_view section, std::string_view key) {
+    std::string out = "CARDSMITH_";
+    for (char ch : std::string(section) + "_" + std::string(key)) {
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    return out;
+}
+
+Raw raw_from_node(const toml::node& node, const std::string& name) {
+    if (const auto* s = node.as_string()) {
+        return Raw{s->get()};
+    }
+    if (const auto* i = node.as_integer()) {
+        return Raw{i->get()};
+    }
+    if (const auto* b = node.as_boolean()) {
+        return Raw{b->get()};
+    }
+    fail(name, "must be a string or an integer");
+}
+
+}  // namespace
+
+Environment process_environment() {
+    Environment env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        if (kv.rfind("CARDSMITH_", 0) != 0) {
+            continue;
+        }
+        auto eq = kv.find('=');
+        if (eq != std::string_view::npos) {
+            env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+        }
+    }
+    return env;
+}
+
+Config parse(std::string_view toml_text, const std::string& origin, const Environment& env) {
+    Config cfg;
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, std::string_view(origin));
+    } catch (const toml::parse_error& e) {
+        std::ostringstream msg;
+        msg << origin << ":" << e.source().begin.line << ": " << e.description();
+        throw ConfigError(msg.str());
+    }
+    for (const auto& [section, node] : root) {
+        std::string sec(section.str());
+        const auto* table = node.as_table();
+        if (table == nullptr) {
+            fail(sec, "unknown key (expected a [section])");
+        }
+        for (const auto& [key, value] : *table) {
+            std::string name = sec + "." + std::string(key.str());
+            const KeySpec* spec = find_spec(sec, key.str());
+            if (spec == nullptr) {
+                fail(name, "unknown key");
+            }
+            spec->set(cfg, raw_from_node(value, name), name);
+        }
+    }
+    for (const auto& spec : specs()) {
+        auto it = env.find(env_name(spec.section, spec.key));
+        if (it != env.end()) {
+            spec.set(cfg, Raw{it->second}, it->first);
+        }
+    }
+    return cfg;
+}
+
+Config load(const std::filesystem::path& path, const Environment& env) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError(path.string() + ": cannot read config file");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Config cfg = parse(ss.str(), path.string(), env);
+    cfg.file = path;
+    return cfg;
+}
+
+}  // namespace cardsmith::config

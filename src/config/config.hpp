@@ -1,0 +1,95 @@
+#pragma once
+// Immutable configuration (CONTRACT §2): a TOML file, every key overridable by the
+// environment variable CARDSMITH_<SECTION>_<KEY>. Loaded once at start-up by main;
+// read-only afterwards, so freely shared between threads.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cardsmith::config {
+
+// A bad file, key or value. what() is one line naming the key or file (exit status 2).
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ServerConfig {
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::string public_url = "http://127.0.0.1:8080";  // no trailing slash
+    unsigned threads = 0;                              // 0: one per core
+    unsigned cpu_threads = 0;                          // signing/zipping pool; 0: one per core
+    std::size_t body_limit = 1024 * 1024;
+    std::size_t image_body_limit = 4 * 1024 * 1024;
+    std::size_t header_limit = 16 * 1024;
+    std::chrono::seconds read_timeout{30};
+    std::chrono::seconds idle_timeout{60};
+    std::chrono::seconds shutdown_grace{10};
+    std::string port_file;  // when set, the bound port is written there (tests use port 0)
+};
+
+struct StorageConfig {
+    std::string url = "sqlite:var/cardsmith.db";
+    unsigned threads = 2;
+    std::chrono::milliseconds busy_timeout{5000};
+};
+
+struct AppleConfig {
+    std::string pass_type_id = "pass.dev.cardsmith";
+    std::string team_id = "DEVTEAM123";
+    std::string cert = "certs/dev/pass.pem";
+    std::string key = "certs/dev/pass.key";
+    std::string wwdr = "certs/dev/wwdr.pem";
+};
+
+struct ApnsConfig {
+    std::string host = "api.push.apple.com";
+    std::uint16_t port = 443;
+    std::string ca_file;  // empty: system trust store
+    unsigned connections = 2;
+};
+
+struct GoogleConfig {
+    std::string issuer_id;        // empty: Google Wallet off
+    std::string service_account;  // JSON file
+    std::string api_base = "https://walletobjects.googleapis.com/walletobjects/v1";
+    std::string token_url = "https://oauth2.googleapis.com/token";
+    std::string ca_file;
+    [[nodiscard]] bool enabled() const { return !issuer_id.empty() && !service_account.empty(); }
+};
+
+struct PassesConfig {
+    std::size_t cache_bytes = 64 * 1024 * 1024;  // signed-pass cache bound
+};
+
+struct Config {
+    std::filesystem::path file;  // where it came from (empty: defaults + env only)
+    ServerConfig server;
+    StorageConfig storage;
+    std::optional<std::string> admin_key;
+    AppleConfig apple;
+    ApnsConfig apns;
+    GoogleConfig google;
+    std::string templates_dir = "templates";
+    PassesConfig passes;
+    std::string log_level = "info";
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// Reads the process environment's CARDSMITH_* variables.
+[[nodiscard]] Environment process_environment();
+
+// Parses `path` (must exist) and applies `env`. Throws ConfigError.
+[[nodiscard]] Config load(const std::filesystem::path& path, const Environment& env);
+// Parses TOML text; `origin` names it in errors.
+[[nodiscard]] Config parse(std::string_view toml_text, const std::string& origin,
+                           const Environment& env);
+
+}  // namespace cardsmith::config

@@ -1,0 +1,57 @@
+#pragma once
+// Domain entities as plain values: merchants, API-key principals, programs and cards.
+// Storage fills them; handlers and the pass builder read them. Thread-safe as values.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/ids.hpp"
+#include "domain/design.hpp"
+#include "domain/holder.hpp"
+
+namespace cardsmith::domain {
+
+struct Merchant {
+    MerchantId id;
+    std::string name;
+    std::int64_t created_at = 0;  // unix seconds
+};
+
+// Who is calling the API: the admin (everything) or one merchant (its own data only).
+struct Principal {
+    bool admin = false;
+    MerchantId merchant;  // valid when !admin
+    [[nodiscard]] bool may_touch(MerchantId owner) const { return admin || merchant == owner; }
+};
+
+struct Program {
+    ProgramId id;
+    MerchantId merchant;
+    std::string slug;
+    std::string name;
+    std::string template_name;
+    std::int64_t design_version = 1;
+    Design design;
+    std::int64_t created_at = 0;
+};
+
+struct Card {
+    CardId id;
+    ProgramId program;
+    CardNumber number;
+    SerialNumber serial;
+    AuthToken auth_token;
+    Holder holder;
+    std::int64_t balance = 0;
+    std::int64_t lifetime_points = 0;
+    std::string offer;             // empty: the design's default offer
+    std::int64_t update_seq = 0;   // pass update tag (apple-wallet.md §2.3)
+    std::int64_t modified_at = 0;  // unix seconds, Last-Modified of the pass
+    std::int64_t created_at = 0;
+};
+
+// A slug is the program's public name in URLs: [a-z0-9-], 2-64 chars, no leading or
+// trailing hyphen.
+[[nodiscard]] bool is_valid_slug(std::string_view slug);
+
+}  // namespace cardsmith::domain

@@ -1,0 +1,71 @@
+#pragma once
+// Private to the http module: one accepted connection.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/net.hpp"
+#include "http/router.hpp"
+#include "http/server_state.hpp"
+#include "http/types.hpp"
+
+namespace cardsmith::http_server::detail {
+
+// One connection's HTTP/1.1 loop: wait for a request (idle deadline), read its header (read
+// deadline, header limit), route it, read the body under the route's limit, run the handler,
+// write the response (write deadline), log one access line and record metrics; repeat while
+// keep-alive holds. Owned by its coroutine (the spawn's completion handler holds the
+// shared_ptr) and listed weakly in ServerState for stop(). Runs only on its own strand;
+// post_stop()/post_force_close() may be called from any thread and post onto that strand.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(std::shared_ptr<ServerState> state, tcp::socket socket, std::uint64_t id);
+
+    // Spawns the session coroutine; its end is reported to ServerState::session_ended.
+    void start();
+    // Graceful stop: an idle connection closes now; a busy one answers with Connection: close.
+    void post_stop();
+    // Grace expired: close the socket and cancel what the handler awaits.
+    void post_force_close();
+
+private:
+    // What the access log and the metrics record about one request.
+    struct Exchange {
+        std::chrono::steady_clock::time_point start;
+        std::string id;
+        std::string method = "-";  // as sent, for the log
+        http::verb verb = http::verb::unknown;
+        std::string route = "unmatched";
+        std::string path = "-";
+        unsigned status = 0;  // 0: no response was sent
+        std::size_t bytes = 0;
+    };
+    using Parser = http::request_parser<http::string_body>;
+
+    net::awaitable<void> run();
+    [[nodiscard]] net::awaitable<bool> wait_for_request();
+    [[nodiscard]] net::awaitable<bool> serve_one();
+    [[nodiscard]] net::awaitable<bool> read_body(Exchange& ex, Parser& parser,
+                                                 const Router::Match& match);
+    [[nodiscard]] net::awaitable<bool> reject_read(Exchange& ex, error_code ec, unsigned version);
+    [[nodiscard]] net::awaitable<Response> dispatch(Exchange& ex, Request& req,
+                                                    Router::Match& match);
+    [[nodiscard]] net::awaitable<bool> send(Exchange& ex, Response res, bool keep_alive, bool head);
+    void record(const Exchange& ex) const;
+    void close();
+
+    std::shared_ptr<ServerState> state_;
+    net::any_io_executor executor_;  // the connection's strand
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    net::cancellation_signal cancel_;
+    std::uint64_t id_;
+    tcp::endpoint remote_;
+    bool idle_ = false;     // waiting for the next request; stop() may close it at once
+    bool running_ = false;  // the coroutine has not finished; cancel_ may be emitted
+};
+
+}  // namespace cardsmith::http_server::detail

@@ -1,0 +1,356 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include <boost/json.hpp>
+
+#include "storage/sqlite/migrations.hpp"
+
+namespace cardsmith::storage::sqlite {
+namespace {
+
+// Statements are cached by the address of their SQL text, so each lives in one constant.
+#define CARD_SELECT                                                                       \
+    "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, " \
+    "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at " \
+    "FROM cards "
+constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
+constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
+constexpr const char* kCardBySerial = CARD_SELECT "WHERE serial = ?1";
+#undef CARD_SELECT
+#define PROGRAM_SELECT \
+    "SELECT id, merchant_id, slug, name, template, design_version, created_at FROM programs "
+constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
+constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
+#undef PROGRAM_SELECT
+
+domain::Card read_card(Statement& st) {
+    domain::Card c;
+    c.id = CardId(st.int64(0));
+    c.program = ProgramId(st.int64(1));
+    c.number = CardNumber(st.text(2));
+    c.serial = SerialNumber(st.text(3));
+    c.auth_token = AuthToken(st.text(4));
+    c.holder = {st.text(5), st.text(6), st.text(7)};
+    c.balance = st.int64(8);
+    c.lifetime_points = st.int64(9);
+    c.offer = st.text(10);
+    c.update_seq = st.int64(11);
+    c.modified_at = st.int64(12);
+    c.created_at = st.int64(13);
+    return c;
+}
+
+std::int64_t next_update_seq(Connection& c) {
+    auto st = c.prepare(
+        "UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq' RETURNING value");
+    if (!st.step()) {
+        throw StorageError("counter pass_update_seq missing");
+    }
+    return st.int64(0);
+}
+
+// Content-addressed: the same PNG in many design versions is stored once.
+const std::string& put_blob(Connection& c, const StoredImage& image) {
+    c.prepare("INSERT INTO blobs (sha256, bytes) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+        .bind(1, image.sha256)
+        .bind_blob(2, image.bytes)
+        .run();
+    return image.sha256;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms) {
+    for (unsigned i = 0; i < std::max(1u, connections); ++i) {
+        idle_.push_back(std::make_unique<Connection>(path, busy_timeout_ms));
+    }
+}
+
+SqliteStore::Lease::~Lease() {
+    {
+        std::lock_guard lock(store_.mutex_);
+        store_.idle_.push_back(std::move(conn_));
+    }
+    store_.available_.notify_one();
+}
+
+SqliteStore::Lease SqliteStore::lease() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty(); });
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(c));
+}
+
+int SqliteStore::migrate() {
+    auto c = lease();
+    c->exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    int current = 0;
+    {
+        auto st = c->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        if (st.step()) {
+            current = static_cast<int>(st.int64(0));
+        }
+    }
+    for (const auto& m : migrations()) {
+        if (m.version <= current) {
+            continue;
+        }
+        Transaction tx(*c);
+        c->exec(m.sql);
+        c->prepare(
+             "INSERT INTO schema_migrations (version, description, applied_at) "
+             "VALUES (?1, ?2, strftime('%s','now'))")
+            .bind(1, std::int64_t{m.version})
+            .bind(2, m.description)
+            .run();
+        tx.commit();
+        current = m.version;
+    }
+    return current;
+}
+
+int SqliteStore::schema_version() {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT COALESCE((SELECT MAX(version) FROM schema_migrations), 0) WHERE EXISTS "
+        "(SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')");
+    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+bool SqliteStore::ping() {
+    try {
+        auto c = lease();
+        auto st = c->prepare("SELECT 1");
+        return st.step();
+    } catch (const StorageError&) {
+        return false;
+    }
+}
+
+std::optional<domain::Principal> SqliteStore::find_api_key(std::string_view hash) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT role, merchant_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL");
+    st.bind(1, hash);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    domain::Principal p;
+    p.admin = st.text(0) == "admin";
+    p.merchant = MerchantId(st.int64(1));
+    return p;
+}
+
+bool SqliteStore::has_admin_key() {
+    auto c = lease();
+    auto st = c->prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL");
+    return st.step();
+}
+
+void SqliteStore::add_admin_key(std::string_view hash, std::string_view prefix, std::int64_t now) {
+    auto c = lease();
+    c->prepare(
+         "INSERT INTO api_keys (merchant_id, role, key_hash, prefix, created_at) "
+         "VALUES (NULL, 'admin', ?1, ?2, ?3)")
+        .bind(1, hash)
+        .bind(2, prefix)
+        .bind(3, now)
+        .run();
+}
+
+domain::Merchant SqliteStore::create_merchant(std::string_view name, std::string_view key_hash,
+                                              std::string_view key_prefix, std::int64_t now) {
+    auto c = lease();
+    Transaction tx(*c);
+    c->prepare("INSERT INTO merchants (name, created_at) VALUES (?1, ?2)")
+        .bind(1, name)
+        .bind(2, now)
+        .run();
+    domain::Merchant m{MerchantId(c->last_insert_id()), std::string(name), now};
+    c->prepare(
+         "INSERT INTO api_keys (merchant_id, role, key_hash, prefix, created_at) "
+         "VALUES (?1, 'merchant', ?2, ?3, ?4)")
+        .bind(1, m.id.value())
+        .bind(2, key_hash)
+        .bind(3, key_prefix)
+        .bind(4, now)
+        .run();
+    tx.commit();
+    return m;
+}
+
+std::optional<domain::Merchant> SqliteStore::find_merchant(MerchantId id) {
+    auto c = lease();
+    auto st = c->prepare("SELECT id, name, created_at FROM merchants WHERE id = ?1");
+    st.bind(1, id.value());
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return domain::Merchant{MerchantId(st.int64(0)), st.text(1), st.int64(2)};
+}
+
+Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
+    auto c = lease();
+    Transaction tx(*c);
+    try {
+        c->prepare(
+             "INSERT INTO programs (merchant_id, slug, name, template, design_version, "
+             "created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5)")
+            .bind(1, p.merchant.value())
+            .bind(2, p.slug)
+            .bind(3, p.name)
+            .bind(4, p.template_name)
+            .bind(5, p.now)
+            .run();
+    } catch (const UniqueViolation&) {
+        return {StoreStatus::conflict, std::nullopt};
+    }
+    auto id = c->last_insert_id();
+    c->prepare(
+         "INSERT INTO designs (program_id, version, design_json, created_at) "
+         "VALUES (?1, 1, ?2, ?3)")
+        .bind(1, id)
+        .bind(2, p.design_json)
+        .bind(3, p.now)
+        .run();
+    for (const auto& [name, image] : p.images) {
+        const auto& sha = put_blob(*c, image);
+        c->prepare(
+             "INSERT INTO design_images (program_id, version, name, blob_sha256) "
+             "VALUES (?1, 1, ?2, ?3)")
+            .bind(1, id)
+            .bind(2, name)
+            .bind(3, sha)
+            .run();
+    }
+    tx.commit();
+    auto st = c->prepare(kProgramById);
+    st.bind(1, id);
+    return {StoreStatus::ok, read_program(st, *c)};
+}
+
+std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connection& c) {
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    domain::Program p;
+    p.id = ProgramId(st.int64(0));
+    p.merchant = MerchantId(st.int64(1));
+    p.slug = st.text(2);
+    p.name = st.text(3);
+    p.template_name = st.text(4);
+    p.design_version = st.int64(5);
+    p.created_at = st.int64(6);
+    auto d = c.prepare("SELECT design_json FROM designs WHERE program_id = ?1 AND version = ?2");
+    d.bind(1, p.id.value()).bind(2, p.design_version);
+    if (!d.step()) {
+        throw StorageError("program " + p.slug + " has no design version " +
+                           std::to_string(p.design_version));
+    }
+    std::vector<domain::Problem> problems;
+    p.design = domain::design_from_json(boost::json::parse(d.text(0)), problems);
+    if (!problems.empty()) {
+        throw StorageError("stored design of " + p.slug + " is invalid: " + problems[0].field +
+                           " " + problems[0].message);
+    }
+    return p;
+}
+
+std::optional<domain::Program> SqliteStore::find_program(std::string_view slug) {
+    auto c = lease();
+    auto st = c->prepare(kProgramBySlug);
+    st.bind(1, slug);
+    return read_program(st, *c);
+}
+
+std::optional<domain::Program> SqliteStore::find_program(ProgramId id) {
+    auto c = lease();
+    auto st = c->prepare(kProgramById);
+    st.bind(1, id.value());
+    return read_program(st, *c);
+}
+
+std::map<std::string, std::string> SqliteStore::design_images(ProgramId program,
+                                                              std::int64_t version) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT di.name, b.bytes FROM design_images di JOIN blobs b ON b.sha256 = di.blob_sha256 "
+        "WHERE di.program_id = ?1 AND di.version = ?2");
+    st.bind(1, program.value()).bind(2, version);
+    std::map<std::string, std::string> out;
+    while (st.step()) {
+        out.emplace(st.text(0), st.blob(1));
+    }
+    return out;
+}
+
+Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
+    auto c = lease();
+    Transaction tx(*c);
+    std::int64_t seq = next_update_seq(*c);
+    try {
+        c->prepare(
+             "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "
+             "holder_phone, holder_email, balance, lifetime_points, update_seq, "
+             "modified_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, "
+             "?10, ?10)")
+            .bind(1, n.program.value())
+            .bind(2, n.number.value())
+            .bind(3, n.serial.value())
+            .bind(4, n.auth_token.value())
+            .bind_optional(5, n.holder.name)
+            .bind_optional(6, n.holder.phone)
+            .bind_optional(7, n.holder.email)
+            .bind(8, n.balance)
+            .bind(9, seq)
+            .bind(10, n.now)
+            .run();
+    } catch (const UniqueViolation&) {
+        return {StoreStatus::conflict, std::nullopt};
+    } catch (const StorageError& e) {
+        // A foreign-key failure means the program vanished in between.
+        if (std::string_view(e.what()).find("FOREIGN KEY") != std::string_view::npos) {
+            return {StoreStatus::not_found, std::nullopt};
+        }
+        throw;
+    }
+    auto id = c->last_insert_id();
+    tx.commit();
+    auto st = c->prepare(kCardById);
+    st.bind(1, id);
+    if (!st.step()) {
+        throw StorageError("card vanished after insert");
+    }
+    return {StoreStatus::ok, read_card(st)};
+}
+
+std::optional<domain::Card> SqliteStore::find_card(const CardNumber& number) {
+    auto c = lease();
+    auto st = c->prepare(kCardByNumber);
+    st.bind(1, number.value());
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_card(st);
+}
+
+std::optional<domain::Card> SqliteStore::find_card(const SerialNumber& serial) {
+    auto c = lease();
+    auto st = c->prepare(kCardBySerial);
+    st.bind(1, serial.value());
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_card(st);
+}
+
+std::int64_t SqliteStore::count_cards(ProgramId program) {
+    auto c = lease();
+    auto st = c->prepare("SELECT COUNT(*) FROM cards WHERE program_id = ?1");
+    st.bind(1, program.value());
+    return st.step() ? st.int64(0) : 0;
+}
+
+}  // namespace cardsmith::storage::sqlite

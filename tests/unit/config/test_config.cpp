@@ -1,0 +1,82 @@
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "config/config.hpp"
+
+using namespace cardsmith::config;
+
+namespace {
+std::string error_of(const std::string& toml, const Environment& env = {}) {
+    try {
+        (void)parse(toml, "test.toml", env);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults_and_values) {
+    auto c = parse(R"(
+[server]
+listen = "0.0.0.0:9090"
+public_url = "https://cards.example.com/"
+threads = 4
+[storage]
+url = "sqlite:/tmp/x.db"
+[apple]
+pass_type_id = "pass.com.example"
+)",
+                   "t", {});
+    BOOST_TEST(c.server.listen_host == "0.0.0.0");
+    BOOST_TEST(c.server.listen_port == 9090);
+    BOOST_TEST(c.server.public_url == "https://cards.example.com");  // trailing slash dropped
+    BOOST_TEST(c.server.threads == 4u);
+    BOOST_TEST(c.storage.url == "sqlite:/tmp/x.db");
+    BOOST_TEST(c.apple.pass_type_id == "pass.com.example");
+    BOOST_TEST(c.apns.host == "api.push.apple.com");  // default
+    BOOST_TEST(!c.google.enabled());
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_file) {
+    auto c = parse("[apns]\nhost = \"a\"\nport = 443\n", "t",
+                   {{"CARDSMITH_APNS_HOST", "127.0.0.1"},
+                    {"CARDSMITH_APNS_PORT", "8443"},
+                    {"CARDSMITH_SERVER_LISTEN", "[::1]:0"}});
+    BOOST_TEST(c.apns.host == "127.0.0.1");
+    BOOST_TEST(c.apns.port == 8443);
+    BOOST_TEST(c.server.listen_host == "::1");
+    BOOST_TEST(c.server.listen_port == 0);
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_key) {
+    BOOST_TEST(error_of("[server]\nlisten_typo = \"x\"\n").find("server.listen_typo") == 0u);
+    BOOST_TEST(error_of("[nosuch]\nx = 1\n").find("nosuch.x") == 0u);
+    BOOST_TEST(error_of("[server]\nthreads = \"many\"\n").find("server.threads") == 0u);
+    BOOST_TEST(error_of("[server]\nlisten = \"nohost\"\n").find("server.listen") == 0u);
+    BOOST_TEST(error_of("[server]\npublic_url = \"ftp://x\"\n").find("server.public_url") == 0u);
+    BOOST_TEST(error_of("[apns]\nport = 70000\n").find("apns.port") == 0u);
+    BOOST_TEST(error_of("", {{"CARDSMITH_SERVER_THREADS", "x"}}).find("CARDSMITH_SERVER_THREADS") ==
+               0u);
+    BOOST_TEST(error_of("[server\n").find("test.toml:1") == 0u);  // syntax error with line
+    BOOST_TEST(error_of("[admin]\nkey = \"short\"\n").find("admin.key") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_names_the_file) {
+    try {
+        (void)load("/nonexistent/cardsmith.toml", {});
+        BOOST_FAIL("expected ConfigError");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()).find("/nonexistent/cardsmith.toml") == 0u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(shipped_config_loads) {
+    auto c = load(std::filesystem::path(CARDSMITH_SOURCE_DIR) / "config/cardsmith.toml", {});
+    BOOST_TEST(c.server.listen_port == 8080);
+    BOOST_TEST(c.storage.url.rfind("sqlite:", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,142 @@
+// The storage suite: runs against every backend compiled in (SQLite for now), each test
+// on a fresh schema made by the real migrations.
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "domain/design.hpp"
+#include "storage/database.hpp"
+#include "storage/store.hpp"
+#include "temp_dir.hpp"
+
+using namespace cardsmith;
+
+namespace {
+struct Fixture {
+    test::TempDir dir;
+    std::unique_ptr<storage::Store> store =
+        storage::open_store("sqlite:" + (dir.path() / "t.db").string(), 4, 5000);
+    Fixture() { store->migrate(); }
+
+    domain::Program program(const std::string& slug, MerchantId m) {
+        storage::NewProgram np;
+        np.merchant = m;
+        np.slug = slug;
+        np.name = "P";
+        np.template_name = "coffee";
+        domain::Design d;
+        d.name = "T";
+        d.description = "D";
+        d.organization_name = "O";
+        np.design_json = boost::json::serialize(domain::design_to_json(d));
+        np.images["icon"] = {"aa", "PNGBYTES"};
+        np.images["icon@2x"] = {"aa", "PNGBYTES"};  // same content: stored once
+        np.now = 100;
+        auto out = store->create_program(np);
+        BOOST_REQUIRE(out.status == storage::StoreStatus::ok);
+        return *out.value;
+    }
+    storage::NewCard card(ProgramId p, const std::string& number, const std::string& serial) {
+        storage::NewCard n;
+        n.program = p;
+        n.number = CardNumber(number);
+        n.serial = SerialNumber(serial);
+        n.auth_token = AuthToken(std::string(32, 't'));
+        n.holder = {"Ann", "+4915112345678", ""};
+        n.balance = 5;
+        n.now = 200;
+        return n;
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_store)
+
+BOOST_FIXTURE_TEST_CASE(migrations_are_idempotent, Fixture) {
+    BOOST_TEST(store->schema_version() >= 1);
+    int v = store->schema_version();
+    BOOST_TEST(store->migrate() == v);
+    BOOST_TEST(store->ping());
+}
+
+BOOST_FIXTURE_TEST_CASE(keys_and_merchants, Fixture) {
+    BOOST_TEST(!store->has_admin_key());
+    store->add_admin_key("adminhash", "csk_abcd", 1);
+    BOOST_TEST(store->has_admin_key());
+    auto m = store->create_merchant("Bean There", "merchanthash", "csk_wxyz", 2);
+    auto admin = store->find_api_key("adminhash");
+    BOOST_REQUIRE(admin.has_value());
+    BOOST_TEST(admin->admin);
+    auto mk = store->find_api_key("merchanthash");
+    BOOST_REQUIRE(mk.has_value());
+    BOOST_TEST(!mk->admin);
+    BOOST_TEST(mk->merchant == m.id);
+    BOOST_TEST(!store->find_api_key("unknown"));
+    BOOST_TEST(store->find_merchant(m.id)->name == "Bean There");
+}
+
+BOOST_FIXTURE_TEST_CASE(programs_slugs_and_images, Fixture) {
+    auto m = store->create_merchant("M", "h1", "p", 1);
+    auto p = program("bean-there", m.id);
+    BOOST_TEST(p.slug == "bean-there");
+    BOOST_TEST(p.design_version == 1);
+    BOOST_TEST(p.design.organization_name == "O");
+    storage::NewProgram dup;
+    dup.merchant = m.id;
+    dup.slug = "bean-there";
+    dup.design_json = "{}";
+    BOOST_TEST((store->create_program(dup).status == storage::StoreStatus::conflict));
+    auto images = store->design_images(p.id, 1);
+    BOOST_TEST(images.size() == 2u);
+    BOOST_TEST(images["icon@2x"] == "PNGBYTES");
+    BOOST_TEST(store->find_program("bean-there")->id == p.id);
+    BOOST_TEST(!store->find_program("nope"));
+}
+
+BOOST_FIXTURE_TEST_CASE(cards_unique_and_update_tags_increase, Fixture) {
+    auto m = store->create_merchant("M", "h1", "p", 1);
+    auto p = program("shop", m.id);
+    auto a = store->create_card(card(p.id, "4111111111111111", "serialA"));
+    BOOST_REQUIRE(a.status == storage::StoreStatus::ok);
+    BOOST_TEST(a.value->balance == 5);
+    BOOST_TEST(a.value->holder.phone == "+4915112345678");
+    BOOST_TEST(a.value->holder.email == "");
+    auto same_number = store->create_card(card(p.id, "4111111111111111", "serialB"));
+    BOOST_TEST((same_number.status == storage::StoreStatus::conflict));
+    auto same_serial = store->create_card(card(p.id, "5555555555554444", "serialA"));
+    BOOST_TEST((same_serial.status == storage::StoreStatus::conflict));
+    auto b = store->create_card(card(p.id, "5555555555554444", "serialB"));
+    BOOST_REQUIRE(b.status == storage::StoreStatus::ok);
+    BOOST_TEST(b.value->update_seq > a.value->update_seq);
+    BOOST_TEST(store->count_cards(p.id) == 2);
+    BOOST_TEST(store->find_card(CardNumber("5555555555554444"))->serial.value() == "serialB");
+    BOOST_TEST(store->find_card(SerialNumber("serialA"))->number.value() == "4111111111111111");
+    auto orphan = store->create_card(card(ProgramId(9999), "4012888888881881", "serialC"));
+    BOOST_TEST((orphan.status == storage::StoreStatus::not_found));
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_writers_on_the_pool, Fixture) {
+    auto m = store->create_merchant("M", "h1", "p", 1);
+    auto p = program("busy", m.id);
+    storage::Database db(std::move(store), 4);
+    net::io_context ioc;
+    int done = 0;
+    for (int i = 0; i < 40; ++i) {
+        net::co_spawn(
+            ioc,
+            [&, i]() -> net::awaitable<void> {
+                auto n =
+                    card(p.id, std::to_string(4000000000000000LL + i), "s" + std::to_string(i));
+                auto out = co_await db.run([&](storage::Store& s) { return s.create_card(n); });
+                BOOST_TEST((out.status == storage::StoreStatus::ok));
+                ++done;
+            },
+            net::detached);
+    }
+    ioc.run();
+    BOOST_TEST(done == 40);
+    auto count = db.store().count_cards(p.id);
+    BOOST_TEST(count == 40);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
