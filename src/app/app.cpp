@@ -172,7 +172,13 @@ App::App(config::Config cfg) {
         s.cfg.passes.cache_bytes);
     s.ctx = std::unique_ptr<api::ApiContext>(new api::ApiContext{
         s.db, *s.passes, s.metrics, std::move(templates), s.cfg.server.public_url, admin_hash,
-        s.cfg.google.enabled(), [] { return true; }});
+        s.cfg.google.enabled(),
+        // Signing is usable while the pass certificate is within its validity period.
+        [signer] {
+            auto now = std::chrono::system_clock::now();
+            const auto& info = signer->certificate_info();
+            return info.not_before <= now && now < info.not_after;
+        }});
     api::register_routes(s.router, *s.ctx);
     impl_ = std::move(impl);
 }

@@ -247,6 +247,9 @@ net::awaitable<bool> Session::reject_read(Exchange& ex, error_code ec, unsigned 
     if (res) {
         // Temporaries stay out of co_await expressions (GCC 12 coroutine bugs).
         const bool sent = co_await send(ex, std::move(*res), false, false);
+        if (!sent) {
+            co_await linger();
+        }
         co_return sent;
     }
     if (ex.method != "-") {
@@ -321,6 +324,22 @@ void Session::record(const Exchange& ex) const {
                        {"status", std::to_string(ex.status)},
                        {"bytes", std::to_string(ex.bytes)},
                        {"ms", format_ms(elapsed)}});
+}
+
+net::awaitable<void> Session::linger() {
+    constexpr std::size_t kMaxDiscard = 64 * 1024 * 1024;
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> sink{};
+    std::size_t discarded = 0;
+    while (discarded < kMaxDiscard) {
+        auto [ec, n] = co_await stream_.async_read_some(net::buffer(sink), use_tuple);
+        if (ec) {
+            break;
+        }
+        discarded += n;
+    }
 }
 
 void Session::close() {

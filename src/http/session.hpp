@@ -55,6 +55,10 @@ private:
                                                     Router::Match& match);
     [[nodiscard]] net::awaitable<bool> send(Exchange& ex, Response res, bool keep_alive, bool head);
     void record(const Exchange& ex) const;
+    // After an error answer: stop sending, then read and discard what the client still
+    // sends (bounded in time and bytes), so its unread request body does not make the
+    // kernel reset the connection before the client has read our answer.
+    [[nodiscard]] net::awaitable<void> linger();
     void close();
 
     std::shared_ptr<ServerState> state_;
