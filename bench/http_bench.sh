@@ -36,12 +36,12 @@ rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status"; }
 sleep 1
 echo "idle RSS after start: $(rss)"
 admin="Authorization: Bearer bench-admin-key-0123456789"
-key=$(curl -s -X POST "$base/api/v1/merchants" -H "$admin" -d '{"name":"Bench"}' |
+key=$(curl -s -H "$admin" --json '{"name":"Bench"}' "$base/api/v1/merchants" |
       python3 -c 'import json,sys;print(json.load(sys.stdin)["apiKey"])')
 auth="Authorization: Bearer $key"
-curl -s -X POST "$base/api/v1/programs" -H "$auth" \
-     -d '{"slug":"bench","name":"Bench","template":"coffee"}' >/dev/null
-card=$(curl -s -X POST "$base/api/v1/programs/bench/cards" -H "$auth" -d '{"holder":{"name":"A"}}')
+curl -s -H "$auth" "$base/api/v1/programs" \
+     --json '{"slug":"bench","name":"Bench","template":"coffee"}' >/dev/null
+card=$(curl -s -H "$auth" --json '{"holder":{"name":"A"}}' "$base/api/v1/programs/bench/cards")
 number=$(echo "$card" | python3 -c 'import json,sys;print(json.load(sys.stdin)["cardNumber"])')
 pkpass=$(echo "$card" | python3 -c 'import json,sys;print(json.load(sys.stdin)["links"]["pkpass"])')
 pkpass_path="/${pkpass#*://*/}"
