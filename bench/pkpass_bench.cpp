@@ -55,9 +55,8 @@ double rate(unsigned threads, Op op) {
 std::map<std::string, std::string> realistic_images() {
     // Seven files, 231 KB in all, random bytes so nothing compresses (like real PNGs).
     const std::vector<std::pair<std::string, std::size_t>> sizes = {
-        {"icon", 3 * 1024},    {"icon@2x", 8 * 1024},   {"icon@3x", 14 * 1024},
-        {"logo", 10 * 1024},   {"logo@2x", 24 * 1024},  {"strip", 52 * 1024},
-        {"strip@2x", 120 * 1024}};
+        {"icon", 3 * 1024},     {"icon@2x", 8 * 1024}, {"icon@3x", 14 * 1024},  {"logo", 10 * 1024},
+        {"logo@2x", 24 * 1024}, {"strip", 52 * 1024},  {"strip@2x", 120 * 1024}};
     std::map<std::string, std::string> out;
     for (const auto& [name, size] : sizes) {
         std::string bytes(size, '\0');
@@ -99,13 +98,11 @@ int main(int argc, char** argv) {
     if (argc > 1) seconds_per_run = std::stod(argv[1]);
     auto dir = std::filesystem::temp_directory_path() / ("cardsmith-bench-" + random::hex(6));
     crypto::make_dev_certs(dir, {});
-    auto signer = crypto::PassSigner::from_files((dir / "pass.pem").string(),
-                                                 (dir / "pass.key").string(),
-                                                 (dir / "wwdr.pem").string());
+    auto signer = crypto::PassSigner::from_files(
+        (dir / "pass.pem").string(), (dir / "pass.key").string(), (dir / "wwdr.pem").string());
     std::vector<domain::Problem> problems;
-    auto tmpl = domain::load_template_dir(std::filesystem::path(CARDSMITH_BENCH_SOURCE_DIR) /
-                                              "templates/coffee",
-                                          problems);
+    auto tmpl = domain::load_template_dir(
+        std::filesystem::path(CARDSMITH_BENCH_SOURCE_DIR) / "templates/coffee", problems);
     if (!problems.empty()) {
         std::fprintf(stderr, "template: %s %s\n", problems[0].field.c_str(),
                      problems[0].message.c_str());
@@ -113,12 +110,16 @@ int main(int argc, char** argv) {
     }
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const auto program = program_from(tmpl);
-    const passkit::PassIdentity id{"pass.dev.cardsmith", "DEVTEAM123", "https://cards.example/apple"};
+    const passkit::PassIdentity id{"pass.dev.cardsmith", "DEVTEAM123",
+                                   "https://cards.example/apple"};
     const std::string probe(300, 'm');  // about the size of a manifest
 
     std::printf("machine: %u cores; %.1f s per measurement\n", cores, seconds_per_run);
-    double raw1 = rate(1, [&](unsigned, std::uint64_t) { (void)crypto::raw_sign(signer->private_key(), probe); });
-    double rawn = rate(cores, [&](unsigned, std::uint64_t) { (void)crypto::raw_sign(signer->private_key(), probe); });
+    double raw1 = rate(
+        1, [&](unsigned, std::uint64_t) { (void)crypto::raw_sign(signer->private_key(), probe); });
+    double rawn = rate(cores, [&](unsigned, std::uint64_t) {
+        (void)crypto::raw_sign(signer->private_key(), probe);
+    });
     std::printf("ceiling: raw RSA-2048 signs/s (same key): 1 thread %.0f, %u threads %.0f\n", raw1,
                 cores, rawn);
 
@@ -129,8 +130,9 @@ int main(int argc, char** argv) {
     std::vector<Set> sets = {{"template coffee", tmpl.images}, {"realistic", realistic_images()}};
     for (const auto& set : sets) {
         auto assets = passkit::prepare_design_assets(set.images);
-        std::size_t pass_size = passkit::build_pkpass(
-            assets, passkit::render_pass_json(id, program, card(0)), *signer).size();
+        std::size_t pass_size =
+            passkit::build_pkpass(assets, passkit::render_pass_json(id, program, card(0)), *signer)
+                .size();
         auto op = [&](unsigned t, std::uint64_t i) {
             auto c = card(i * 64 + t);  // a distinct pass every time: nothing cached
             (void)passkit::build_pkpass(assets, passkit::render_pass_json(id, program, c), *signer);
@@ -143,23 +145,24 @@ int main(int argc, char** argv) {
         double r_render = rate(1, [&](unsigned, std::uint64_t i) {
             (void)passkit::render_pass_json(id, program, card(i));
         });
-        double r_manifest = rate(1, [&](unsigned, std::uint64_t) {
-            (void)passkit::build_manifest(assets, pj);
-        });
+        double r_manifest =
+            rate(1, [&](unsigned, std::uint64_t) { (void)passkit::build_manifest(assets, pj); });
         double r_sign = rate(1, [&](unsigned, std::uint64_t) { (void)signer->sign(manifest); });
         double r_zip = rate(1, [&](unsigned, std::uint64_t) {
             (void)passkit::zip_pkpass(assets, pj, manifest, signature);
         });
-        std::printf("%-16s per pass: render %.1f us, manifest %.1f us, CMS sign %.1f us "
-                    "(raw RSA %.1f us), zip %.1f us\n",
-                    set.name, per_op_us(r_render), per_op_us(r_manifest), per_op_us(r_sign),
-                    per_op_us(raw1), per_op_us(r_zip));
+        std::printf(
+            "%-16s per pass: render %.1f us, manifest %.1f us, CMS sign %.1f us "
+            "(raw RSA %.1f us), zip %.1f us\n",
+            set.name, per_op_us(r_render), per_op_us(r_manifest), per_op_us(r_sign),
+            per_op_us(raw1), per_op_us(r_zip));
         double p1 = rate(1, op);
         double pn = rate(cores, op);
-        std::printf("%-16s %zu images, %zu KB in, pass %zu KB: 1 thread %.0f passes/s (%.1f%% of "
-                    "ceiling); %u threads %.0f passes/s (%.1f%% of ceiling)\n",
-                    set.name, set.images.size(), total_bytes(set.images) / 1024, pass_size / 1024,
-                    p1, 100.0 * p1 / raw1, cores, pn, 100.0 * pn / rawn);
+        std::printf(
+            "%-16s %zu images, %zu KB in, pass %zu KB: 1 thread %.0f passes/s (%.1f%% of "
+            "ceiling); %u threads %.0f passes/s (%.1f%% of ceiling)\n",
+            set.name, set.images.size(), total_bytes(set.images) / 1024, pass_size / 1024, p1,
+            100.0 * p1 / raw1, cores, pn, 100.0 * pn / rawn);
     }
     std::filesystem::remove_all(dir);
     return 0;

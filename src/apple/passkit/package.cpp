@@ -3,8 +3,8 @@
 #include <zip.h>
 #include <zlib.h>
 
-#include <boost/json.hpp>
 #include <array>
+#include <boost/json.hpp>
 #include <ctime>
 #include <memory>
 #include <stdexcept>
@@ -136,9 +136,10 @@ void set_dos_time(DesignAssets& a) {
     std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
-    a.dos_time = static_cast<std::uint16_t>((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
-    a.dos_date = static_cast<std::uint16_t>(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) |
-                                            tm.tm_mday);
+    a.dos_time =
+        static_cast<std::uint16_t>((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+    a.dos_date =
+        static_cast<std::uint16_t>(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
 }
 
 }  // namespace
@@ -192,8 +193,8 @@ std::string zip_pkpass(const DesignAssets& assets, const std::string& pass_json,
                                {"signature", signature, 0, 0}}};
     std::size_t total = assets.base_zip.size();
     for (auto& f : files) {
-        f.crc = static_cast<std::uint32_t>(
-            crc32(0L, reinterpret_cast<const Bytef*>(f.data.data()), static_cast<uInt>(f.data.size())));
+        f.crc = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(f.data.data()),
+                                                 static_cast<uInt>(f.data.size())));
         total += 30 + 46 + 2 * f.name.size() + f.data.size();
     }
     std::string out;
@@ -218,8 +219,8 @@ std::string zip_pkpass(const DesignAssets& assets, const std::string& pass_json,
     const std::size_t central_start = out.size();
     out.append(assets.base_zip, assets.central_offset, assets.central_size);
     for (const auto& f : files) {
-        put32(out, 0x02014b50);         // central directory header
-        put16(out, (3 << 8) | 20);      // made by: UNIX, 2.0
+        put32(out, 0x02014b50);     // central directory header
+        put16(out, (3 << 8) | 20);  // made by: UNIX, 2.0
         put16(out, 20);
         put16(out, 0x0800);
         put16(out, 0);
@@ -229,10 +230,10 @@ std::string zip_pkpass(const DesignAssets& assets, const std::string& pass_json,
         put32(out, static_cast<std::uint32_t>(f.data.size()));
         put32(out, static_cast<std::uint32_t>(f.data.size()));
         put16(out, static_cast<std::uint16_t>(f.name.size()));
-        put16(out, 0);  // extra
-        put16(out, 0);  // comment
-        put16(out, 0);  // disk
-        put16(out, 0);  // internal attributes
+        put16(out, 0);               // extra
+        put16(out, 0);               // comment
+        put16(out, 0);               // disk
+        put16(out, 0);               // internal attributes
         put32(out, 0100644u << 16);  // external attributes: a regular file, rw-r--r--
         put32(out, static_cast<std::uint32_t>(f.offset));
         out.append(f.name);

@@ -1,5 +1,4 @@
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 
 #include "common/lru_cache.hpp"
@@ -12,7 +11,7 @@ BOOST_AUTO_TEST_CASE(evicts_least_recently_used_within_the_byte_bound) {
     LruCache<std::string, std::string> cache(10, [](const std::string& v) { return v.size(); });
     cache.put("a", std::make_shared<const std::string>("1234"));
     cache.put("b", std::make_shared<const std::string>("5678"));
-    BOOST_TEST(cache.get("a") != nullptr);  // a is now the most recent
+    BOOST_TEST(cache.get("a") != nullptr);                        // a is now the most recent
     cache.put("c", std::make_shared<const std::string>("9012"));  // 12 bytes > 10: evict b
     BOOST_TEST(cache.get("b") == nullptr);
     BOOST_TEST(*cache.get("a") == "1234");
