@@ -28,7 +28,8 @@ struct ApiContext {
     std::string public_url;                     // no trailing slash
     std::optional<std::string> admin_key_hash;  // from config (SHA-256 hex), if set
     bool google_enabled = false;
-    std::function<bool()> ready;  // /readyz: storage and signing usable
+    std::function<bool()> ready;             // /readyz: storage and signing usable
+    std::function<void()> on_pushes_queued;  // wakes the push dispatcher (may be empty)
 };
 
 }  // namespace cardsmith::api

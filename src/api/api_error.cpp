@@ -20,6 +20,8 @@ constexpr Row kTable[] = {
     {ApiErrc::forbidden, http::status::forbidden, "forbidden"},
     {ApiErrc::not_found, http::status::not_found, "not_found"},
     {ApiErrc::conflict, http::status::conflict, "conflict"},
+    {ApiErrc::insufficient_balance, http::status::conflict, "insufficient_balance"},
+    {ApiErrc::idempotency_key_reused, http::status::conflict, "idempotency_key_reused"},
     {ApiErrc::unsupported_media_type, http::status::unsupported_media_type,
      "unsupported_media_type"},
     {ApiErrc::unavailable, http::status::service_unavailable, "unavailable"},

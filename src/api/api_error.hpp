@@ -15,6 +15,8 @@ enum class ApiErrc {
     forbidden,               // key valid but the action is admin-only
     not_found,               // no such resource, or not the caller's (tenant isolation)
     conflict,                // unique value taken (slug), or state forbids it
+    insufficient_balance,    // a redemption would take the balance below zero
+    idempotency_key_reused,  // the Idempotency-Key was used before with another request
     unsupported_media_type,  // wrong Content-Type
     unavailable,             // a dependency is down (storage)
     internal,                // a bug or unexpected failure; details only in the log

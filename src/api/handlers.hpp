@@ -23,4 +23,7 @@ net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc)
 net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& rc);
 
+net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
+
 }  // namespace cardsmith::api

@@ -16,6 +16,8 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
     router.add(V::post, "/api/v1/programs/{slug}/cards", bind(handle_create_card));
     router.add(V::get, "/api/v1/cards/{cardNumber}", bind(handle_get_card));
+    router.add(V::post, "/api/v1/cards/{cardNumber}/transactions", bind(handle_create_transaction));
+    router.add(V::get, "/api/v1/cards/{cardNumber}/transactions", bind(handle_list_transactions));
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
 }
 

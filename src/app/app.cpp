@@ -8,6 +8,7 @@
 
 #include "api/api_keys.hpp"
 #include "api/routes.hpp"
+#include "apple/web_service/web_service.hpp"
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "crypto/crypto_error.hpp"
@@ -120,6 +121,7 @@ struct App::Impl {
     http_server::Metrics metrics;
     std::unique_ptr<passkit::PassService> passes;
     std::unique_ptr<api::ApiContext> ctx;
+    std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
     std::unique_ptr<http_server::Server> server;
 
@@ -171,15 +173,24 @@ App::App(config::Config cfg) {
         },
         s.cfg.passes.cache_bytes);
     s.ctx = std::unique_ptr<api::ApiContext>(new api::ApiContext{
-        s.db, *s.passes, s.metrics, std::move(templates), s.cfg.server.public_url, admin_hash,
+        s.db,
+        *s.passes,
+        s.metrics,
+        std::move(templates),
+        s.cfg.server.public_url,
+        admin_hash,
         s.cfg.google.enabled(),
         // Signing is usable while the pass certificate is within its validity period.
         [signer] {
             auto now = std::chrono::system_clock::now();
             const auto& info = signer->certificate_info();
             return info.not_before <= now && now < info.not_after;
-        }});
+        },
+        {}});
     api::register_routes(s.router, *s.ctx);
+    s.wallet = std::unique_ptr<web_service::WebServiceContext>(new web_service::WebServiceContext{
+        s.db, *s.passes, s.metrics, {s.cfg.apple.pass_type_id}, {}});
+    web_service::register_routes(s.router, *s.wallet);
     impl_ = std::move(impl);
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,63 @@ struct NewCard {
     std::int64_t now = 0;
 };
 
+// One row of the points ledger.
+struct LedgerEntry {
+    std::int64_t id = 0;
+    std::int64_t points = 0;  // signed
+    std::optional<std::int64_t> amount;
+    std::string note;
+    std::int64_t balance_after = 0;
+    std::int64_t created_at = 0;
+};
+
+struct NewTransaction {
+    CardId card;
+    MerchantId merchant;          // scope of the idempotency key
+    std::string idempotency_key;  // empty: none
+    std::string request_hash;     // SHA-256 of the request, to tell a replay from a reuse
+    std::int64_t points = 0;
+    std::optional<std::int64_t> amount;
+    std::string note;
+    std::int64_t now_ms = 0;
+};
+
+enum class LedgerStatus {
+    applied,       // new ledger row
+    replayed,      // same idempotency key and body: the stored transaction, nothing changed
+    key_reused,    // same key, different body
+    insufficient,  // the balance would go below zero
+    overflow,      // the balance would leave the 0..10^15 range
+    not_found,     // no such card
+};
+
+struct LedgerOutcome {
+    LedgerStatus status = LedgerStatus::not_found;
+    std::optional<domain::Card> card;  // after the transaction (applied/replayed)
+    std::optional<LedgerEntry> entry;
+    int pushes = 0;  // outbox rows written or coalesced
+};
+
+enum class RegisterStatus { created, updated, not_found };
+
+struct UpdatedSerials {
+    std::vector<std::string> serials;
+    std::int64_t last_updated = 0;  // newest update tag among them
+};
+
+struct OutboxItem {
+    std::int64_t id = 0;
+    std::string kind;    // "apns"
+    std::string target;  // push token
+    std::string topic;   // pass type id
+    int attempts = 0;    // before this one
+};
+
+struct OutboxCounts {
+    std::int64_t pending = 0, sending = 0, done = 0, dead = 0;
+    std::int64_t oldest_pending_ms = 0;  // created_at of the oldest pending row, 0 if none
+};
+
 template <typename T>
 struct Outcome {
     StoreStatus status = StoreStatus::ok;
@@ -93,6 +151,43 @@ public:
     [[nodiscard]] virtual std::optional<domain::Card> find_card(const CardNumber& number) = 0;
     [[nodiscard]] virtual std::optional<domain::Card> find_card(const SerialNumber& serial) = 0;
     [[nodiscard]] virtual std::int64_t count_cards(ProgramId program) = 0;
+
+    // Apple's web service (apple-wallet.md §2). Register upserts the device's push token
+    // and records a pass.installed event for a new registration.
+    virtual RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
+                                           std::string_view pass_type_id,
+                                           const SerialNumber& serial, std::int64_t now_ms) = 0;
+    // Removes the registration (and the device when it has none left); pass.removed event.
+    virtual bool unregister_device(std::string_view library_id, std::string_view pass_type_id,
+                                   const SerialNumber& serial, std::int64_t now_ms) = 0;
+    // Serials registered to the device for the pass type with an update tag > `since`.
+    [[nodiscard]] virtual UpdatedSerials updated_serials(std::string_view library_id,
+                                                         std::string_view pass_type_id,
+                                                         std::optional<std::int64_t> since) = 0;
+
+    // The ledger: in one transaction the balance, the pass's update tag, the ledger row,
+    // the idempotency key and one outbox row per registered device (coalesced).
+    virtual LedgerOutcome apply_transaction(const NewTransaction& tx) = 0;
+    [[nodiscard]] virtual std::vector<LedgerEntry> list_transactions(CardId card, int limit,
+                                                                     std::int64_t before_id) = 0;
+
+    // Bumps the card's update tag and queues a push to every device holding it
+    // (`cardsmith push`); returns the number of pushes queued.
+    virtual int touch_card(CardId card, std::int64_t now_ms) = 0;
+
+    // The outbox. claim() moves up to `limit` due pending rows (and sending rows whose lease
+    // ran out) to 'sending' with a lease until now + lease_ms.
+    [[nodiscard]] virtual std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
+                                                               std::int64_t lease_ms) = 0;
+    virtual void finish_outbox(std::int64_t id, std::int64_t now_ms) = 0;
+    // Back to pending at `not_before_ms`, or to 'dead' when `dead`.
+    virtual void retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
+                              bool dead, std::int64_t now_ms) = 0;
+    // APNs said the token is gone: drop its registrations unless the device registered
+    // again after `unless_after_ms` (410's timestamp); returns registrations dropped.
+    virtual int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
+                                std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual OutboxCounts outbox_counts() = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

@@ -77,8 +77,76 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value) VALUES ('pass_update_seq', 0);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Apple's pass web service (devices, registrations), events for stats, the points
+// ledger with idempotency keys, and the durable push outbox.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE devices (
+    id          INTEGER PRIMARY KEY,
+    library_id  TEXT    NOT NULL UNIQUE,   -- Wallet's deviceLibraryIdentifier
+    push_token  TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL          -- ms: when the push token was last (re)registered
+);
+CREATE INDEX devices_push_token ON devices(push_token);
+CREATE TABLE registrations (
+    device_id    INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    card_id      INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
+    pass_type_id TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (device_id, card_id)
+);
+CREATE INDEX registrations_card ON registrations(card_id);
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    program_id  INTEGER NOT NULL,
+    card_id     INTEGER,
+    kind        TEXT    NOT NULL,   -- pass.installed, pass.removed, transaction.created
+    wallet      TEXT,               -- apple, google, ...
+    device_id   INTEGER,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX events_program ON events(program_id, kind, created_at);
+CREATE TABLE transactions (
+    id             INTEGER PRIMARY KEY,
+    card_id        INTEGER NOT NULL REFERENCES cards(id),
+    points         INTEGER NOT NULL,   -- signed: earn > 0, redeem < 0
+    amount         INTEGER,            -- minor currency units, when the till sent one
+    note           TEXT,
+    balance_after  INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX transactions_card ON transactions(card_id, id);
+CREATE TABLE idempotency_keys (
+    merchant_id    INTEGER NOT NULL,
+    key            TEXT    NOT NULL,
+    request_hash   TEXT    NOT NULL,
+    transaction_id INTEGER NOT NULL REFERENCES transactions(id),
+    created_at     INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, key)
+);
+-- One row per push to send. A pending row per (kind, target, topic) at most: later
+-- changes coalesce into it. 'sending' rows carry a lease; a crashed process's leases
+-- expire and the rows are claimed again (at-least-once).
+CREATE TABLE outbox (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL,             -- apns
+    target      TEXT    NOT NULL,             -- push token
+    topic       TEXT    NOT NULL,             -- pass type id
+    state       TEXT    NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'done', 'dead')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    not_before  INTEGER NOT NULL,             -- ms: due time (or lease end while sending)
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL,             -- ms
+    updated_at  INTEGER NOT NULL              -- ms
+);
+CREATE INDEX outbox_due ON outbox(state, not_before);
+CREATE UNIQUE INDEX outbox_one_pending ON outbox(kind, target, topic) WHERE state = 'pending';
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
+    {2, "devices, registrations, events, ledger, idempotency keys, outbox", kV2},
 }};
 
 }  // namespace

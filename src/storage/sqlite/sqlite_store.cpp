@@ -3,50 +3,16 @@
 #include <boost/json.hpp>
 
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/rows.hpp"
 
 namespace cardsmith::storage::sqlite {
 namespace {
 
-// Statements are cached by the address of their SQL text, so each lives in one constant.
-#define CARD_SELECT                                                                       \
-    "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, " \
-    "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at " \
-    "FROM cards "
-constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
-constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
-constexpr const char* kCardBySerial = CARD_SELECT "WHERE serial = ?1";
-#undef CARD_SELECT
 #define PROGRAM_SELECT \
     "SELECT id, merchant_id, slug, name, template, design_version, created_at FROM programs "
 constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
 constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
 #undef PROGRAM_SELECT
-
-domain::Card read_card(Statement& st) {
-    domain::Card c;
-    c.id = CardId(st.int64(0));
-    c.program = ProgramId(st.int64(1));
-    c.number = CardNumber(st.text(2));
-    c.serial = SerialNumber(st.text(3));
-    c.auth_token = AuthToken(st.text(4));
-    c.holder = {st.text(5), st.text(6), st.text(7)};
-    c.balance = st.int64(8);
-    c.lifetime_points = st.int64(9);
-    c.offer = st.text(10);
-    c.update_seq = st.int64(11);
-    c.modified_at = st.int64(12);
-    c.created_at = st.int64(13);
-    return c;
-}
-
-std::int64_t next_update_seq(Connection& c) {
-    auto st = c.prepare(
-        "UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq' RETURNING value");
-    if (!st.step()) {
-        throw StorageError("counter pass_update_seq missing");
-    }
-    return st.int64(0);
-}
 
 // Content-addressed: the same PNG in many design versions is stored once.
 const std::string& put_blob(Connection& c, const StoredImage& image) {

@@ -39,7 +39,32 @@ public:
     std::optional<domain::Card> find_card(const SerialNumber& serial) override;
     std::int64_t count_cards(ProgramId program) override;
 
+    // sqlite_wallet_store.cpp: web service, ledger, outbox.
+    RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
+                                   std::string_view pass_type_id, const SerialNumber& serial,
+                                   std::int64_t now_ms) override;
+    bool unregister_device(std::string_view library_id, std::string_view pass_type_id,
+                           const SerialNumber& serial, std::int64_t now_ms) override;
+    UpdatedSerials updated_serials(std::string_view library_id, std::string_view pass_type_id,
+                                   std::optional<std::int64_t> since) override;
+    LedgerOutcome apply_transaction(const NewTransaction& tx) override;
+    std::vector<LedgerEntry> list_transactions(CardId card, int limit,
+                                               std::int64_t before_id) override;
+    int touch_card(CardId card, std::int64_t now_ms) override;
+    std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
+                                         std::int64_t lease_ms) override;
+    void finish_outbox(std::int64_t id, std::int64_t now_ms) override;
+    void retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
+                      bool dead, std::int64_t now_ms) override;
+    int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
+                        std::int64_t now_ms) override;
+    OutboxCounts outbox_counts() override;
+
 private:
+    // Bumps a card's update tag and modified time, and queues one push per registered
+    // device; inside the caller's transaction. Returns the pushes queued.
+    int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);
+
     // A borrowed connection, returned to the pool when it goes out of scope.
     class Lease {
     public:

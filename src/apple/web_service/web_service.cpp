@@ -1,0 +1,250 @@
+#include "apple/web_service/web_service.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "common/log.hpp"
+#include "common/time_format.hpp"
+#include "crypto/hash.hpp"
+#include "http/response.hpp"
+
+namespace cardsmith::web_service {
+namespace json = boost::json;
+using http_server::RequestContext;
+using http_server::Response;
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Response error(const RequestContext& rc, http::status status, std::string_view code,
+               std::string_view message) {
+    return http_server::error_response(status, code, message, rc.request.version());
+}
+
+// deviceLibraryIdentifier: Wallet sends a hex string; accept a conservative URL-safe set.
+bool valid_device_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) {
+        return false;
+    }
+    for (char c : id) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool valid_push_token(std::string_view token) {
+    if (token.empty() || token.size() > 512) {
+        return false;
+    }
+    for (char c : token) {
+        if (!std::isxdigit(static_cast<unsigned char>(c))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The card behind a serial, if the request's ApplePass token is its authenticationToken.
+// Answers the error response to send otherwise.
+struct Authorized {
+    std::optional<std::pair<domain::Card, domain::Program>> found;
+    std::optional<Response> error;
+};
+
+net::awaitable<Authorized> async_authorize(WebServiceContext& ctx, RequestContext& rc) {
+    Authorized out;
+    if (!ctx.pass_type_ids.contains(rc.param("passType"))) {
+        out.error = error(rc, http::status::not_found, "not_found", "unknown pass type");
+        co_return out;
+    }
+    const SerialNumber serial(rc.param("serial"));
+    auto found = co_await ctx.db.run([&](storage::Store& s) {
+        std::optional<std::pair<domain::Card, domain::Program>> r;
+        if (auto card = s.find_card(serial)) {
+            if (auto program = s.find_program(card->program)) {
+                r.emplace(std::move(*card), std::move(*program));
+            }
+        }
+        return r;
+    });
+    if (!found) {
+        out.error = error(rc, http::status::not_found, "not_found", "unknown pass");
+        co_return out;
+    }
+    constexpr std::string_view kScheme = "ApplePass ";
+    std::string_view header = rc.request[http::field::authorization];
+    std::string_view token =
+        header.substr(0, kScheme.size()) == kScheme ? header.substr(kScheme.size()) : "";
+    if (!crypto::constant_time_equal(token, found->first.auth_token.value())) {
+        ctx.metrics.counter_add("cardsmith_apple_auth_failures_total",
+                                "Apple web service requests with a wrong ApplePass token", {});
+        out.error = error(rc, http::status::unauthorized, "unauthorized", "bad ApplePass token");
+        co_return out;
+    }
+    out.found = std::move(found);
+    co_return out;
+}
+
+net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext& rc) {
+    if (!valid_device_id(rc.param("device"))) {
+        co_return error(rc, http::status::bad_request, "bad_request", "bad device identifier");
+    }
+    auto auth = co_await async_authorize(ctx, rc);
+    if (auth.error) {
+        co_return std::move(*auth.error);
+    }
+    boost::system::error_code ec;
+    auto body = json::parse(rc.request.body(), ec);
+    const json::value* token =
+        !ec && body.is_object() ? body.as_object().if_contains("pushToken") : nullptr;
+    if (token == nullptr || !token->is_string() || !valid_push_token(token->as_string())) {
+        co_return error(rc, http::status::bad_request, "bad_request",
+                        "body must be {\"pushToken\": \"<hex>\"}");
+    }
+    const std::string push_token(token->as_string());
+    auto status = co_await ctx.db.run([&](storage::Store& s) {
+        return s.register_device(rc.param("device"), push_token, rc.param("passType"),
+                                 SerialNumber(rc.param("serial")), now_ms());
+    });
+    if (status == storage::RegisterStatus::not_found) {
+        co_return error(rc, http::status::not_found, "not_found", "unknown pass");
+    }
+    const bool created = status == storage::RegisterStatus::created;
+    ctx.metrics.counter_add("cardsmith_apple_registrations_total",
+                            "Apple device registrations by outcome",
+                            {{"outcome", created ? "created" : "updated"}});
+    co_return http_server::bytes_response(created ? http::status::created : http::status::ok,
+                                          "application/json", "{}", rc.request.version());
+}
+
+net::awaitable<Response> handle_unregister(WebServiceContext& ctx, RequestContext& rc) {
+    auto auth = co_await async_authorize(ctx, rc);
+    if (auth.error) {
+        co_return std::move(*auth.error);
+    }
+    (void)co_await ctx.db.run([&](storage::Store& s) {
+        return s.unregister_device(rc.param("device"), rc.param("passType"),
+                                   SerialNumber(rc.param("serial")), now_ms());
+    });
+    ctx.metrics.counter_add("cardsmith_apple_unregistrations_total", "Apple device unregistrations",
+                            {});
+    co_return http_server::bytes_response(http::status::ok, "application/json", "{}",
+                                          rc.request.version());
+}
+
+net::awaitable<Response> handle_serials(WebServiceContext& ctx, RequestContext& rc) {
+    if (!ctx.pass_type_ids.contains(rc.param("passType"))) {
+        co_return error(rc, http::status::not_found, "not_found", "unknown pass type");
+    }
+    // An unparsable tag counts as absent (apple-wallet.md §2.3).
+    std::optional<std::int64_t> since;
+    if (auto it = rc.query.find("passesUpdatedSince"); it != rc.query.end()) {
+        std::int64_t v = 0;
+        const auto& s = it->second;
+        auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (err == std::errc{} && p == s.data() + s.size()) {
+            since = v;
+        }
+    }
+    auto updated = co_await ctx.db.run([&](storage::Store& s) {
+        return s.updated_serials(rc.param("device"), rc.param("passType"), since);
+    });
+    if (updated.serials.empty()) {
+        Response res{http::status::no_content, rc.request.version()};
+        co_return res;
+    }
+    json::array serials;
+    for (auto& s : updated.serials) {
+        serials.emplace_back(s);
+    }
+    // lastUpdated must be a JSON string: Wallet skips the fetch for a number.
+    json::object body{{"serialNumbers", std::move(serials)},
+                      {"lastUpdated", std::to_string(updated.last_updated)}};
+    co_return http_server::json_response(http::status::ok, body, rc.request.version());
+}
+
+net::awaitable<Response> handle_latest_pass(WebServiceContext& ctx, RequestContext& rc) {
+    auto auth = co_await async_authorize(ctx, rc);
+    if (auth.error) {
+        co_return std::move(*auth.error);
+    }
+    const auto& [card, program] = *auth.found;
+    const std::string last_modified = format_http_date(card.modified_at);
+    auto since = parse_http_date(rc.request[http::field::if_modified_since]);
+    if (since && *since >= card.modified_at) {
+        Response res{http::status::not_modified, rc.request.version()};
+        res.set(http::field::last_modified, last_modified);
+        co_return res;
+    }
+    auto pass = co_await ctx.passes.async_pass(program, card);
+    auto res = http_server::bytes_response(http::status::ok, "application/vnd.apple.pkpass",
+                                           pass->bytes, rc.request.version());
+    res.set(http::field::last_modified, last_modified);
+    res.set(http::field::cache_control, "private, no-cache");
+    ctx.metrics.counter_add("cardsmith_apple_pass_fetches_total",
+                            "Passes fetched by devices through the web service", {});
+    co_return res;
+}
+
+LogThrottle g_log_throttle(20.0);
+
+net::awaitable<Response> handle_log(WebServiceContext& ctx, RequestContext& rc) {
+    boost::system::error_code ec;
+    auto body = json::parse(rc.request.body(), ec);
+    const json::value* logs =
+        !ec && body.is_object() ? body.as_object().if_contains("logs") : nullptr;
+    if (logs == nullptr || !logs->is_array()) {
+        co_return error(rc, http::status::bad_request, "bad_request",
+                        "body must be {\"logs\": [\"...\"]}");
+    }
+    std::size_t n = 0;
+    for (const auto& line : logs->as_array()) {
+        if (++n > 50 || !line.is_string()) {
+            break;
+        }
+        if (!g_log_throttle.allow()) {
+            ctx.metrics.counter_add("cardsmith_apple_device_log_dropped_total",
+                                    "Device log lines dropped by the throttle", {});
+            continue;
+        }
+        std::string text(std::string_view(line.as_string()).substr(0, 300));
+        log::warn("wallet device log", {{"id", rc.request_id}, {"line", text}});
+    }
+    co_return http_server::bytes_response(http::status::ok, "application/json", "{}",
+                                          rc.request.version());
+}
+
+}  // namespace
+
+bool LogThrottle::allow() {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    tokens_ = std::min(rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+    if (tokens_ < 1.0) {
+        return false;
+    }
+    tokens_ -= 1.0;
+    return true;
+}
+
+void register_routes(http_server::Router& router, WebServiceContext& ctx) {
+    using V = http::verb;
+    auto bind = [&ctx](auto fn) { return [&ctx, fn](RequestContext& rc) { return fn(ctx, rc); }; };
+    const std::string p(kPathPrefix);
+    const std::string reg = p + "/v1/devices/{device}/registrations/{passType}/{serial}";
+    router.add(V::post, reg, bind(handle_register));
+    router.add(V::delete_, reg, bind(handle_unregister));
+    router.add(V::get, p + "/v1/devices/{device}/registrations/{passType}", bind(handle_serials));
+    router.add(V::get, p + "/v1/passes/{passType}/{serial}", bind(handle_latest_pass));
+    router.add(V::post, p + "/v1/log", bind(handle_log), {64 * 1024});
+}
+
+}  // namespace cardsmith::web_service

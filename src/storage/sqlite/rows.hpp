@@ -1,0 +1,48 @@
+#pragma once
+// Row helpers shared by the SQLite store's files: the card SELECT statements, reading a
+// card row, and the pass update tag counter.
+#include "domain/models.hpp"
+#include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/store.hpp"
+
+namespace cardsmith::storage::sqlite {
+
+// Statements are cached by the address of their SQL text, so each lives in one constant.
+#define CARD_SELECT                                                                       \
+    "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, " \
+    "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at " \
+    "FROM cards "
+inline constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
+inline constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
+inline constexpr const char* kCardBySerial = CARD_SELECT "WHERE serial = ?1";
+#undef CARD_SELECT
+
+inline domain::Card read_card(Statement& st) {
+    domain::Card c;
+    c.id = CardId(st.int64(0));
+    c.program = ProgramId(st.int64(1));
+    c.number = CardNumber(st.text(2));
+    c.serial = SerialNumber(st.text(3));
+    c.auth_token = AuthToken(st.text(4));
+    c.holder = {st.text(5), st.text(6), st.text(7)};
+    c.balance = st.int64(8);
+    c.lifetime_points = st.int64(9);
+    c.offer = st.text(10);
+    c.update_seq = st.int64(11);
+    c.modified_at = st.int64(12);
+    c.created_at = st.int64(13);
+    return c;
+}
+
+// The next pass update tag, taken inside the caller's write transaction, so commit order
+// equals tag order (apple-wallet.md §2.3).
+inline std::int64_t next_update_seq(Connection& c) {
+    auto st = c.prepare(
+        "UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq' RETURNING value");
+    if (!st.step()) {
+        throw StorageError("counter pass_update_seq missing");
+    }
+    return st.int64(0);
+}
+
+}  // namespace cardsmith::storage::sqlite

@@ -1,0 +1,379 @@
+// The SQLite store's Apple web service, ledger and outbox (see store.hpp).
+#include <algorithm>
+
+#include "storage/sqlite/rows.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace cardsmith::storage::sqlite {
+namespace {
+
+constexpr std::int64_t kMaxBalance = 1'000'000'000'000'000;  // 10^15 points
+
+std::optional<std::int64_t> card_id_by_serial(Connection& c, const SerialNumber& serial) {
+    auto st = c.prepare("SELECT id FROM cards WHERE serial = ?1");
+    st.bind(1, serial.value());
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return st.int64(0);
+}
+
+void record_event(Connection& c, std::int64_t card_id, std::string_view kind,
+                  std::optional<std::int64_t> device_id, std::int64_t now_ms) {
+    auto st = c.prepare(
+        "INSERT INTO events (program_id, card_id, kind, wallet, device_id, created_at) "
+        "SELECT program_id, id, ?2, 'apple', ?3, ?4 FROM cards WHERE id = ?1");
+    st.bind(1, card_id).bind(2, kind);
+    if (device_id) {
+        st.bind(3, *device_id);
+    } else {
+        st.bind_null(3);
+    }
+    st.bind(4, now_ms / 1000).run();
+}
+
+LedgerEntry read_entry(Statement& st) {
+    LedgerEntry e;
+    e.id = st.int64(0);
+    e.points = st.int64(1);
+    if (!st.text(2).empty()) {
+        e.amount = st.int64(2);
+    }
+    e.note = st.text(3);
+    e.balance_after = st.int64(4);
+    e.created_at = st.int64(5);
+    return e;
+}
+
+constexpr const char* kEntryById =
+    "SELECT id, points, amount, note, balance_after, created_at FROM transactions WHERE id = ?1";
+
+std::optional<domain::Card> card_by_id(Connection& c, std::int64_t id) {
+    auto st = c.prepare(kCardById);
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_card(st);
+}
+
+}  // namespace
+
+int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms) {
+    const std::int64_t seq = next_update_seq(c);
+    // Every version gets a distinct Last-Modified second (apple-wallet.md §2.3).
+    c.prepare(
+         "UPDATE cards SET update_seq = ?2, modified_at = MAX(?3, modified_at + 1) "
+         "WHERE id = ?1")
+        .bind(1, card_id)
+        .bind(2, seq)
+        .bind(3, now_ms / 1000)
+        .run();
+    // One push per device token, coalesced into a pending row when there is one.
+    auto st = c.prepare(
+        "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
+        "SELECT DISTINCT 'apns', d.push_token, r.pass_type_id, ?2, ?2, ?2 "
+        "FROM registrations r JOIN devices d ON d.id = r.device_id WHERE r.card_id = ?1 "
+        "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
+        "excluded.updated_at");
+    st.bind(1, card_id).bind(2, now_ms).run();
+    return sqlite3_changes(c.raw());
+}
+
+RegisterStatus SqliteStore::register_device(std::string_view library_id,
+                                            std::string_view push_token,
+                                            std::string_view pass_type_id,
+                                            const SerialNumber& serial, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto card = card_id_by_serial(*c, serial);
+    if (!card) {
+        return RegisterStatus::not_found;
+    }
+    auto dev = c->prepare(
+        "INSERT INTO devices (library_id, push_token, created_at, updated_at) VALUES (?1, ?2, ?3, "
+        "?3) ON CONFLICT (library_id) DO UPDATE SET push_token = excluded.push_token, updated_at = "
+        "excluded.updated_at RETURNING id");
+    dev.bind(1, library_id).bind(2, push_token).bind(3, now_ms);
+    if (!dev.step()) {
+        throw StorageError("device upsert returned nothing");
+    }
+    const std::int64_t device_id = dev.int64(0);
+    dev.run();  // finish the statement before COMMIT
+    auto reg = c->prepare(
+        "INSERT INTO registrations (device_id, card_id, pass_type_id, created_at) "
+        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING");
+    reg.bind(1, device_id).bind(2, *card).bind(3, pass_type_id).bind(4, now_ms / 1000).run();
+    const bool created = sqlite3_changes(c->raw()) > 0;
+    if (created) {
+        record_event(*c, *card, "pass.installed", device_id, now_ms);
+    }
+    tx.commit();
+    return created ? RegisterStatus::created : RegisterStatus::updated;
+}
+
+bool SqliteStore::unregister_device(std::string_view library_id, std::string_view pass_type_id,
+                                    const SerialNumber& serial, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto card = card_id_by_serial(*c, serial);
+    if (!card) {
+        return false;
+    }
+    auto del = c->prepare(
+        "DELETE FROM registrations WHERE card_id = ?1 AND pass_type_id = ?2 AND device_id = "
+        "(SELECT id FROM devices WHERE library_id = ?3) RETURNING device_id");
+    del.bind(1, *card).bind(2, pass_type_id).bind(3, library_id);
+    std::optional<std::int64_t> device_id;
+    if (del.step()) {
+        device_id = del.int64(0);
+    }
+    del.run();
+    if (device_id) {
+        record_event(*c, *card, "pass.removed", device_id, now_ms);
+        c->prepare(
+             "DELETE FROM devices WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+             "registrations WHERE device_id = ?1)")
+            .bind(1, *device_id)
+            .run();
+    }
+    tx.commit();
+    return device_id.has_value();
+}
+
+UpdatedSerials SqliteStore::updated_serials(std::string_view library_id,
+                                            std::string_view pass_type_id,
+                                            std::optional<std::int64_t> since) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT c.serial, c.update_seq FROM registrations r JOIN devices d ON d.id = r.device_id "
+        "JOIN cards c ON c.id = r.card_id WHERE d.library_id = ?1 AND r.pass_type_id = ?2 AND "
+        "c.update_seq > ?3 ORDER BY c.update_seq");
+    st.bind(1, library_id).bind(2, pass_type_id).bind(3, since.value_or(-1));
+    UpdatedSerials out;
+    while (st.step()) {
+        out.serials.push_back(st.text(0));
+        out.last_updated = std::max(out.last_updated, st.int64(1));
+    }
+    return out;
+}
+
+LedgerOutcome SqliteStore::apply_transaction(const NewTransaction& t) {
+    auto c = lease();
+    Transaction tx(*c);
+    LedgerOutcome out;
+    if (!t.idempotency_key.empty()) {
+        auto st = c->prepare(
+            "SELECT request_hash, transaction_id FROM idempotency_keys WHERE merchant_id = ?1 AND "
+            "key = ?2");
+        st.bind(1, t.merchant.value()).bind(2, t.idempotency_key);
+        if (st.step()) {
+            if (st.text(0) != t.request_hash) {
+                out.status = LedgerStatus::key_reused;
+                return out;
+            }
+            auto e = c->prepare(kEntryById);
+            e.bind(1, st.int64(1));
+            if (e.step()) {
+                out.entry = read_entry(e);
+            }
+            out.card = card_by_id(*c, t.card.value());
+            out.status = LedgerStatus::replayed;
+            return out;
+        }
+    }
+    auto card = card_by_id(*c, t.card.value());
+    if (!card) {
+        return out;
+    }
+    const std::int64_t balance = card->balance + t.points;
+    if (balance < 0) {
+        out.status = LedgerStatus::insufficient;
+        out.card = card;
+        return out;
+    }
+    if (balance > kMaxBalance ||
+        card->lifetime_points + std::max<std::int64_t>(t.points, 0) > kMaxBalance) {
+        out.status = LedgerStatus::overflow;
+        return out;
+    }
+    c->prepare(
+         "UPDATE cards SET balance = ?2, lifetime_points = lifetime_points + ?3 WHERE id = ?1")
+        .bind(1, card->id.value())
+        .bind(2, balance)
+        .bind(3, std::max<std::int64_t>(t.points, 0))
+        .run();
+    auto ins = c->prepare(
+        "INSERT INTO transactions (card_id, points, amount, note, balance_after, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    ins.bind(1, card->id.value()).bind(2, t.points);
+    if (t.amount) {
+        ins.bind(3, *t.amount);
+    } else {
+        ins.bind_null(3);
+    }
+    ins.bind_optional(4, t.note).bind(5, balance).bind(6, t.now_ms / 1000).run();
+    const std::int64_t entry_id = c->last_insert_id();
+    if (!t.idempotency_key.empty()) {
+        c->prepare(
+             "INSERT INTO idempotency_keys (merchant_id, key, request_hash, transaction_id, "
+             "created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(1, t.merchant.value())
+            .bind(2, t.idempotency_key)
+            .bind(3, t.request_hash)
+            .bind(4, entry_id)
+            .bind(5, t.now_ms / 1000)
+            .run();
+    }
+    c->prepare(
+         "INSERT INTO events (program_id, card_id, kind, created_at) VALUES (?1, ?2, "
+         "'transaction.created', ?3)")
+        .bind(1, card->program.value())
+        .bind(2, card->id.value())
+        .bind(3, t.now_ms / 1000)
+        .run();
+    out.pushes = bump_and_enqueue(*c, card->id.value(), t.now_ms);
+    {
+        auto e = c->prepare(kEntryById);
+        e.bind(1, entry_id);
+        if (e.step()) {
+            out.entry = read_entry(e);
+        }
+    }
+    out.card = card_by_id(*c, card->id.value());
+    tx.commit();
+    out.status = LedgerStatus::applied;
+    return out;
+}
+
+std::vector<LedgerEntry> SqliteStore::list_transactions(CardId card, int limit,
+                                                        std::int64_t before_id) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT id, points, amount, note, balance_after, created_at FROM transactions "
+        "WHERE card_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3");
+    st.bind(1, card.value()).bind(2, before_id).bind(3, std::int64_t{limit});
+    std::vector<LedgerEntry> out;
+    while (st.step()) {
+        out.push_back(read_entry(st));
+    }
+    return out;
+}
+
+int SqliteStore::touch_card(CardId card, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    int n = bump_and_enqueue(*c, card.value(), now_ms);
+    tx.commit();
+    return n;
+}
+
+std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms,
+                                                  std::int64_t lease_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    // A 'sending' row whose lease ran out belongs to a process that died: claim it again,
+    // unless a newer pending row for the same token exists (then that one carries the push).
+    c->prepare(
+         "DELETE FROM outbox WHERE state = 'sending' AND not_before <= ?1 AND EXISTS "
+         "(SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.kind = outbox.kind AND "
+         "p.target = outbox.target AND p.topic = outbox.topic)")
+        .bind(1, now_ms)
+        .run();
+    auto st = c->prepare(
+        "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
+        "(SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND not_before <= ?1 "
+        "ORDER BY not_before LIMIT ?3) RETURNING id, kind, target, topic, attempts");
+    st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
+    std::vector<OutboxItem> out;
+    while (st.step()) {
+        out.push_back(
+            {st.int64(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.int64(4))});
+    }
+    tx.commit();
+    return out;
+}
+
+void SqliteStore::finish_outbox(std::int64_t id, std::int64_t now_ms) {
+    auto c = lease();
+    c->prepare(
+         "UPDATE outbox SET state = 'done', attempts = attempts + 1, updated_at = ?2 "
+         "WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, now_ms)
+        .run();
+}
+
+void SqliteStore::retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
+                               bool dead, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    if (!dead) {
+        // A newer pending row for the same token already carries the next push.
+        auto dup = c->prepare(
+            "DELETE FROM outbox WHERE id = ?1 AND EXISTS (SELECT 1 FROM outbox p, outbox me "
+            "WHERE me.id = ?1 AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
+            "me.target AND p.topic = me.topic)");
+        dup.bind(1, id).run();
+        if (sqlite3_changes(c->raw()) > 0) {
+            tx.commit();
+            return;
+        }
+    }
+    c->prepare(
+         "UPDATE outbox SET state = ?2, attempts = attempts + 1, not_before = ?3, "
+         "last_error = ?4, updated_at = ?5 WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, dead ? "dead" : "pending")
+        .bind(3, not_before_ms)
+        .bind(4, error)
+        .bind(5, now_ms)
+        .run();
+    tx.commit();
+}
+
+int SqliteStore::drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
+                                 std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto st = c->prepare(
+        "DELETE FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE push_token = "
+        "?1 AND updated_at <= ?2) RETURNING device_id, card_id");
+    st.bind(1, push_token).bind(2, unless_after_ms);
+    std::vector<std::pair<std::int64_t, std::int64_t>> dropped;
+    while (st.step()) {
+        dropped.emplace_back(st.int64(0), st.int64(1));
+    }
+    for (const auto& [device, card] : dropped) {
+        record_event(*c, card, "pass.removed", device, now_ms);
+    }
+    c->prepare("DELETE FROM devices WHERE push_token = ?1 AND updated_at <= ?2")
+        .bind(1, push_token)
+        .bind(2, unless_after_ms)
+        .run();
+    tx.commit();
+    return static_cast<int>(dropped.size());
+}
+
+OutboxCounts SqliteStore::outbox_counts() {
+    auto c = lease();
+    OutboxCounts out;
+    auto st = c->prepare("SELECT state, COUNT(*), MIN(created_at) FROM outbox GROUP BY state");
+    while (st.step()) {
+        auto state = st.text(0);
+        auto n = st.int64(1);
+        if (state == "pending") {
+            out.pending = n;
+            out.oldest_pending_ms = st.int64(2);
+        } else if (state == "sending") {
+            out.sending = n;
+        } else if (state == "done") {
+            out.done = n;
+        } else if (state == "dead") {
+            out.dead = n;
+        }
+    }
+    return out;
+}
+
+}  // namespace cardsmith::storage::sqlite

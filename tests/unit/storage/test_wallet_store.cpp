@@ -1,0 +1,155 @@
+// Web service registrations, the ledger and the outbox on the SQLite store.
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "domain/design.hpp"
+#include "storage/store.hpp"
+#include "temp_dir.hpp"
+
+using namespace cardsmith;
+using storage::LedgerStatus;
+
+namespace {
+struct Wallet {
+    test::TempDir dir;
+    std::unique_ptr<storage::Store> store =
+        storage::open_store("sqlite:" + (dir.path() / "w.db").string(), 8, 10000);
+    domain::Merchant merchant;
+    domain::Card card;
+    Wallet() {
+        store->migrate();
+        merchant = store->create_merchant("M", "hash", "prefix", 1);
+        storage::NewProgram np;
+        np.merchant = merchant.id;
+        np.slug = "shop";
+        domain::Design d;
+        d.name = d.description = d.organization_name = "x";
+        np.design_json = boost::json::serialize(domain::design_to_json(d));
+        auto p = store->create_program(np);
+        storage::NewCard nc;
+        nc.program = p.value->id;
+        nc.number = CardNumber("4111111111111111");
+        nc.serial = SerialNumber("serial1");
+        nc.auth_token = AuthToken(std::string(32, 'a'));
+        nc.now = 1000;
+        card = *store->create_card(nc).value;
+    }
+    storage::LedgerOutcome tx(std::int64_t points, const std::string& key = "",
+                              const std::string& hash = "h") {
+        storage::NewTransaction t;
+        t.card = card.id;
+        t.merchant = merchant.id;
+        t.idempotency_key = key;
+        t.request_hash = hash;
+        t.points = points;
+        t.now_ms = 2'000'000;
+        return store->apply_transaction(t);
+    }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(wallet_store)
+
+BOOST_FIXTURE_TEST_CASE(register_list_unregister, Wallet) {
+    using storage::RegisterStatus;
+    BOOST_TEST((store->register_device("dev1", "tok1", "pass.x", SerialNumber("serial1"), 5000) ==
+                RegisterStatus::created));
+    BOOST_TEST((store->register_device("dev1", "tok1b", "pass.x", SerialNumber("serial1"), 6000) ==
+                RegisterStatus::updated));
+    BOOST_TEST((store->register_device("dev1", "tok1", "pass.x", SerialNumber("nope"), 6000) ==
+                RegisterStatus::not_found));
+    auto all = store->updated_serials("dev1", "pass.x", std::nullopt);
+    BOOST_REQUIRE(all.serials.size() == 1u);
+    BOOST_TEST(all.last_updated == card.update_seq);
+    BOOST_TEST(store->updated_serials("dev1", "pass.x", all.last_updated).serials.empty());
+    BOOST_TEST(store->updated_serials("dev1", "pass.other", std::nullopt).serials.empty());
+    BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.empty());
+    tx(10);
+    auto after = store->updated_serials("dev1", "pass.x", all.last_updated);
+    BOOST_TEST(after.serials.size() == 1u);
+    BOOST_TEST(after.last_updated > all.last_updated);
+    BOOST_TEST(store->unregister_device("dev1", "pass.x", SerialNumber("serial1"), 7000));
+    BOOST_TEST(!store->unregister_device("dev1", "pass.x", SerialNumber("serial1"), 7000));
+    BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(ledger_balance_lifetime_idempotency, Wallet) {
+    auto a = tx(100, "k1", "hash-a");
+    BOOST_TEST((a.status == LedgerStatus::applied));
+    BOOST_TEST(a.card->balance == 100);
+    BOOST_TEST(a.entry->balance_after == 100);
+    BOOST_TEST(a.card->update_seq > card.update_seq);
+    BOOST_TEST(a.card->modified_at > card.modified_at);
+    auto replay = tx(100, "k1", "hash-a");
+    BOOST_TEST((replay.status == LedgerStatus::replayed));
+    BOOST_TEST(replay.entry->id == a.entry->id);
+    BOOST_TEST(replay.card->balance == 100);
+    BOOST_TEST((tx(5, "k1", "hash-b").status == LedgerStatus::key_reused));
+    auto redeem = tx(-30);
+    BOOST_TEST(redeem.card->balance == 70);
+    BOOST_TEST(redeem.card->lifetime_points == 100);  // redemptions do not lower it
+    auto too_much = tx(-71);
+    BOOST_TEST((too_much.status == LedgerStatus::insufficient));
+    BOOST_TEST(store->find_card(card.number)->balance == 70);
+    auto list = store->list_transactions(card.id, 10, INT64_MAX);
+    BOOST_TEST(list.size() == 2u);
+    BOOST_TEST(list.front().points == -30);  // newest first
+}
+
+BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wallet) {
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
+    for (int i = 0; i < 10; ++i) {
+        tx(1);
+    }
+    auto counts = store->outbox_counts();
+    BOOST_TEST(counts.pending == 2);  // ten changes, one pending push per device
+    auto claimed = store->claim_outbox(10, 3'000'000, 30'000);
+    BOOST_REQUIRE(claimed.size() == 2u);
+    BOOST_TEST(store->claim_outbox(10, 3'000'001, 30'000).empty());  // leased
+    tx(1);  // a change while the push is in flight makes a new pending row
+    BOOST_TEST(store->outbox_counts().pending == 2);
+    store->finish_outbox(claimed[0].id, 3'000'100);
+    store->retry_outbox(claimed[1].id, 3'500'000, "503", false, 3'000'100);
+    // The retried row merged into the newer pending row for the same token.
+    auto c2 = store->outbox_counts();
+    BOOST_TEST(c2.done == 1);
+    BOOST_TEST(c2.pending == 2);
+    BOOST_TEST(c2.sending == 0);
+    // A process that dies while sending: the lease runs out and the row is claimed again.
+    auto again = store->claim_outbox(10, 4'000'000, 1000);
+    BOOST_TEST(again.size() == 2u);
+    auto reclaimed = store->claim_outbox(10, 4'002'000, 1000);
+    BOOST_TEST(reclaimed.size() == 2u);
+    store->retry_outbox(reclaimed[0].id, 0, "BadTopic", true, 4'002'100);
+    BOOST_TEST(store->outbox_counts().dead == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(drop_token_respects_reregistration, Wallet) {
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    BOOST_TEST(store->drop_push_token("tokA", 4000, 9000) == 0);  // registered after 410's time
+    BOOST_TEST(store->drop_push_token("tokA", 6000, 9000) == 1);
+    BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_transactions_lose_nothing, Wallet) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([this, t] {
+            for (int i = 0; i < 50; ++i) {
+                std::string key = "t";
+                key += std::to_string(t);
+                key += '-';
+                key += std::to_string(i);
+                BOOST_REQUIRE((tx(3, key, key).status == LedgerStatus::applied));
+                BOOST_REQUIRE((tx(3, key, key).status == LedgerStatus::replayed));
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    BOOST_TEST(store->find_card(card.number)->balance == 8 * 50 * 3);
+    BOOST_TEST(store->list_transactions(card.id, 1000, INT64_MAX).size() == 400u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
