@@ -2,6 +2,8 @@
 // What the API and public-page handlers share, built by `app` at start-up: storage, the
 // pass service, metrics, the starter templates and the bits of config they need.
 // Everything here is either immutable or thread-safe.
+#include <boost/json/object.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,7 +30,10 @@ struct ApiContext {
     std::string public_url;                     // no trailing slash
     std::optional<std::string> admin_key_hash;  // from config (SHA-256 hex), if set
     bool google_enabled = false;
-    std::function<bool()> ready;             // /readyz: storage and signing usable
+    std::function<bool()> ready;  // /readyz: storage and signing usable
+    // /readyz: further checks (push identities...) add members to the body and may clear
+    // `ready`.
+    std::function<void(boost::json::object& body, bool& ready)> readiness;
     std::function<void()> on_pushes_queued;  // wakes the push dispatcher (may be empty)
 };
 

@@ -13,9 +13,13 @@ net::awaitable<Response> handle_healthz(ApiContext&, RequestContext& rc) {
 net::awaitable<Response> handle_readyz(ApiContext& ctx, RequestContext& rc) {
     bool storage_ok = co_await ctx.db.run([&](storage::Store& s) { return s.ping(); });
     bool ready = storage_ok && (!ctx.ready || ctx.ready());
-    boost::json::object body{{"status", ready ? "ready" : "unavailable"},
+    boost::json::object body{{"status", "ready"},
                              {"storage", storage_ok ? "ok" : "down"},
                              {"signing", ctx.ready && !ctx.ready() ? "down" : "ok"}};
+    if (ctx.readiness) {
+        ctx.readiness(body, ready);
+    }
+    body["status"] = ready ? "ready" : "unavailable";
     co_return json_ok(ready ? http::status::ok : http::status::service_unavailable, body,
                       rc.request);
 }

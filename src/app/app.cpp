@@ -8,12 +8,15 @@
 
 #include "api/api_keys.hpp"
 #include "api/routes.hpp"
+#include "apns/client.hpp"
 #include "apple/web_service/web_service.hpp"
 #include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
 #include "http/server.hpp"
+#include "push/apns_sender.hpp"
+#include "push/dispatcher.hpp"
 
 namespace cardsmith::app {
 namespace {
@@ -113,6 +116,20 @@ int migrate(const config::Config& cfg) {
     return store->schema_version();
 }
 
+int queue_update_push(const config::Config& cfg, const std::string& serial,
+                      const std::string& program) {
+    auto store = open_and_migrate(cfg);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (!program.empty()) {
+        auto p = store->find_program(program);
+        return p ? store->touch_program(p->id, now) : -1;
+    }
+    auto card = store->find_card(SerialNumber(serial));
+    return card ? store->touch_card(card->id, now) : -1;
+}
+
 struct App::Impl {
     config::Config cfg;
     net::io_context ioc;
@@ -124,6 +141,8 @@ struct App::Impl {
     std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
     std::unique_ptr<http_server::Server> server;
+    std::shared_ptr<push::ApnsSender> default_sender;
+    std::shared_ptr<push::Dispatcher> dispatcher;
 
     explicit Impl(config::Config c)
         : cfg(std::move(c)),
@@ -186,11 +205,65 @@ App::App(config::Config cfg) {
             const auto& info = signer->certificate_info();
             return info.not_before <= now && now < info.not_after;
         },
+        {},
         {}});
     api::register_routes(s.router, *s.ctx);
     s.wallet = std::unique_ptr<web_service::WebServiceContext>(new web_service::WebServiceContext{
         s.db, *s.passes, s.metrics, {s.cfg.apple.pass_type_id}, {}});
     web_service::register_routes(s.router, *s.wallet);
+
+    // Pushes: one APNs client per identity, the dispatcher draining the outbox.
+    apns::ClientOptions apns_options;
+    apns_options.host = s.cfg.apns.host;
+    apns_options.port = s.cfg.apns.port;
+    apns_options.ca_file = s.cfg.apns.ca_file;
+    apns_options.connections = s.cfg.apns.connections;
+    apns_options.request_timeout = s.cfg.apns.request_timeout;
+    try {
+        auto credentials =
+            apns::Credentials::from_files(s.cfg.apple.cert, s.cfg.apple.key, s.cfg.apple.wwdr);
+        s.default_sender = std::make_shared<push::ApnsSender>(std::make_shared<apns::Client>(
+            s.ioc.get_executor(), apns_options, std::move(credentials)));
+    } catch (const crypto::CryptoError& e) {
+        throw StartupError(std::string("apns: ") + e.what());
+    }
+    push::DispatcherOptions push_options;
+    push_options.max_attempts = s.cfg.apns.max_attempts;
+    push_options.retry_base = s.cfg.apns.retry_base;
+    push_options.retry_max = s.cfg.apns.retry_max;
+    push_options.identity_pause = s.cfg.apns.identity_pause;
+    // The lease outlives a push's own timeout, so a live claim is never taken over.
+    push_options.lease = std::max<std::chrono::milliseconds>(std::chrono::minutes(2),
+                                                             s.cfg.apns.request_timeout * 3);
+    s.dispatcher = std::make_shared<push::Dispatcher>(
+        s.ioc.get_executor(), s.db, s.metrics,
+        [&s](const std::string& topic) -> std::shared_ptr<push::Sender> {
+            if (topic == s.cfg.apple.pass_type_id) {
+                return s.default_sender;
+            }
+            return nullptr;
+        },
+        push_options);
+    auto wake = [d = std::weak_ptr<push::Dispatcher>(s.dispatcher)] {
+        if (auto dispatcher = d.lock()) {
+            dispatcher->wake();
+        }
+    };
+    s.ctx->on_pushes_queued = wake;
+    s.wallet->on_pushes_queued = wake;
+    s.ctx->readiness = [&s](boost::json::object& body, bool& ready) {
+        boost::json::array identities;
+        bool push_ok = true;
+        for (const auto& h : s.dispatcher->health()) {
+            identities.push_back({{"passTypeId", h.topic},
+                                  {"status", h.healthy ? "ok" : "down"},
+                                  {"reason", h.reason}});
+            push_ok = push_ok && h.healthy;
+        }
+        body["push"] = push_ok ? "ok" : "down";
+        body["identities"] = std::move(identities);
+        ready = ready && push_ok;
+    };
     impl_ = std::move(impl);
 }
 
@@ -230,8 +303,17 @@ int App::run() {
             return;
         }
         log::info("shutting down", {{"signal", std::to_string(sig)}});
-        s.server->stop(s.cfg.server.shutdown_grace, [&s] { s.ioc.stop(); });
+        s.server->stop(s.cfg.server.shutdown_grace, [&s] {
+            // Answers of pushes in flight are written back; unanswered ones stay claimed
+            // and are sent again at the next start.
+            s.dispatcher->stop(std::chrono::seconds(2), [&s] {
+                s.default_sender->client().shutdown();
+                s.ioc.stop();
+            });
+        });
     });
+
+    s.dispatcher->start();
 
     std::vector<std::thread> threads;
     unsigned n = or_cores(s.cfg.server.threads);

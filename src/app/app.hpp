@@ -33,4 +33,11 @@ private:
 // schema version. Used by `cardsmith migrate` and at server start.
 int migrate(const config::Config& cfg);
 
+// `cardsmith push --serial S` / `--program SLUG`: bumps the pass's (every pass of the
+// program's) update tag and queues an update push to every device holding it, through
+// the outbox (a running server sends them within its poll interval). Returns the pushes
+// queued, or -1 when no such card or program exists.
+int queue_update_push(const config::Config& cfg, const std::string& serial,
+                      const std::string& program = {});
+
 }  // namespace cardsmith::app

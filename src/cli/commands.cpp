@@ -22,6 +22,9 @@ commands:
   dev-certs [--out DIR]          make a local test PKI (default certs/dev/)
   migrate [--config FILE]        bring the database schema up to date
   check-template DIR             validate a template folder
+  push --serial S | --program SLUG [--config FILE]
+                                 queue an update push to every device holding the pass
+                                 (or any pass of the program); the server sends it
   --version                      print the version
   --help                         print this help
 
@@ -112,6 +115,45 @@ int migrate(const std::string& config_path) {
     }
 }
 
+int push(const std::vector<std::string>& args) {
+    std::string serial;
+    std::string program;
+    std::string config_path = kDefaultConfig;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--serial" && i + 1 < args.size()) {
+            serial = args[++i];
+        } else if (args[i] == "--program" && i + 1 < args.size()) {
+            program = args[++i];
+        } else if (args[i] == "--config" && i + 1 < args.size()) {
+            config_path = args[++i];
+        } else {
+            return usage_error("unknown or incomplete option '" + args[i] + "'");
+        }
+    }
+    if (serial.empty() == program.empty()) {
+        return usage_error("push needs --serial SERIAL or --program SLUG");
+    }
+    try {
+        int queued = app::queue_update_push(load_config(config_path), serial, program);
+        if (queued < 0) {
+            std::cerr << "cardsmith: no "
+                      << (program.empty() ? "pass with serial '" + serial : "program '" + program)
+                      << "'\n";
+            return 1;
+        }
+        std::cout << "queued " << queued << " update push" << (queued == 1 ? "" : "es")
+                  << (program.empty() ? " for pass " + serial : " for program " + program)
+                  << (queued == 0 ? " (no device has registered it)" : "") << "\n";
+        return 0;
+    } catch (const config::ConfigError& e) {
+        std::cerr << "cardsmith: " << e.what() << "\n";
+        return 2;
+    } catch (const storage::StorageError& e) {
+        std::cerr << "cardsmith: storage.url: " << e.what() << "\n";
+        return 1;
+    }
+}
+
 int check_template(const std::string& dir) {
     std::vector<domain::Problem> problems;
     (void)domain::load_template_dir(dir, problems);
@@ -153,6 +195,9 @@ int run(const std::vector<std::string>& args) {
             return status;
         }
         return dev_certs(out, kDefaultConfig);
+    }
+    if (cmd == "push") {
+        return push(args);
     }
     if (cmd == "check-template") {
         if (args.size() != 2) {

@@ -30,6 +30,7 @@ std::ostream& operator<<(std::ostream& os, const StrongId<Tag, T>& id) {
 using MerchantId = StrongId<struct MerchantIdTag, std::int64_t>;
 using ProgramId = StrongId<struct ProgramIdTag, std::int64_t>;
 using CardId = StrongId<struct CardIdTag, std::int64_t>;
+using IdentityId = StrongId<struct IdentityIdTag, std::int64_t>;
 using CardNumber = StrongId<struct CardNumberTag, std::string>;
 using SerialNumber = StrongId<struct SerialNumberTag, std::string>;
 using AuthToken = StrongId<struct AuthTokenTag, std::string>;

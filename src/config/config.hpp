@@ -53,6 +53,12 @@ struct ApnsConfig {
     std::uint16_t port = 443;
     std::string ca_file;  // empty: system trust store
     unsigned connections = 2;
+    // The push dispatcher (our own keys, docs/configuration.md).
+    int max_attempts = 12;                                    // then the push is dead
+    std::chrono::milliseconds retry_base{1000};               // first retry delay
+    std::chrono::milliseconds retry_max{10 * 60 * 1000};      // cap of the doubling
+    std::chrono::milliseconds request_timeout{30 * 1000};     // per push
+    std::chrono::milliseconds identity_pause{5 * 60 * 1000};  // after a 403, per identity
 };
 
 struct GoogleConfig {

@@ -33,6 +33,23 @@ struct Program {
     std::int64_t design_version = 1;
     Design design;
     std::int64_t created_at = 0;
+    std::optional<IdentityId> identity;  // the merchant's own Apple identity; none: config's
+};
+
+// A merchant's own Apple pass identity (pass type id certificate and key), checked at
+// upload. The private key is sealed with the server key; it never leaves the server.
+struct Identity {
+    IdentityId id;
+    MerchantId merchant;
+    std::string pass_type_id;
+    std::string team_id;
+    std::string certificate_pem;
+    std::string key_sealed;  // SecretBox::seal of the PKCS#8 PEM key
+    std::string subject;
+    std::string fingerprint;      // SHA-256 of the certificate's DER, hex
+    std::int64_t not_after = 0;   // unix seconds
+    std::int64_t created_at = 0;  // unix seconds
+    std::int64_t updated_at = 0;
 };
 
 struct Card {

@@ -44,6 +44,7 @@ struct NewProgram {
     std::string design_json;                    // validated design
     std::map<std::string, StoredImage> images;  // name ("icon@2x") → PNG
     std::int64_t now = 0;
+    std::optional<IdentityId> identity;  // the merchant's own Apple identity
 };
 
 struct NewCard {
@@ -106,6 +107,24 @@ struct OutboxItem {
     std::string target;  // push token
     std::string topic;   // pass type id
     int attempts = 0;    // before this one
+};
+
+// What became of one claimed outbox row, written back in batches by the dispatcher.
+struct OutboxSettlement {
+    enum class Kind {
+        done,        // delivered
+        retry,       // back to pending at not_before_ms; counts an attempt
+        defer,       // back to pending at not_before_ms; not an attempt (identity paused)
+        dead,        // gave up: kept as 'dead' with the error
+        drop_token,  // the token is gone: drop it (unless re-registered after
+                     // unless_after_ms), the row is done
+    };
+    std::int64_t id = 0;
+    Kind kind = Kind::done;
+    std::int64_t not_before_ms = 0;
+    std::string error;
+    std::string token;
+    std::int64_t unless_after_ms = 0;
 };
 
 struct OutboxCounts {
@@ -174,6 +193,9 @@ public:
     // Bumps the card's update tag and queues a push to every device holding it
     // (`cardsmith push`); returns the number of pushes queued.
     virtual int touch_card(CardId card, std::int64_t now_ms) = 0;
+    // The same for every card of a program in one transaction (`cardsmith push --program`;
+    // what a design change does).
+    virtual int touch_program(ProgramId program, std::int64_t now_ms) = 0;
 
     // The outbox. claim() moves up to `limit` due pending rows (and sending rows whose lease
     // ran out) to 'sending' with a lease until now + lease_ms.
@@ -187,7 +209,28 @@ public:
     // again after `unless_after_ms` (410's timestamp); returns registrations dropped.
     virtual int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
                                 std::int64_t now_ms) = 0;
+    // Applies a batch of results in one transaction.
+    virtual void settle_outbox(const std::vector<OutboxSettlement>& results,
+                               std::int64_t now_ms) = 0;
+    // Start-up of the only process on this database: rows it had claimed when it died go
+    // back to pending at once (no lease wait). Returns how many.
+    virtual int release_outbox_claims(std::int64_t now_ms) = 0;
+    // Puts dead rows back to pending (operator's retry); returns how many.
+    virtual int retry_dead_outbox(std::int64_t now_ms) = 0;
     [[nodiscard]] virtual OutboxCounts outbox_counts() = 0;
+
+    // Apple identities. save_identity inserts, or replaces the certificate and key of the
+    // merchant's identity with the same pass type id (renewal); conflict when another
+    // merchant holds that pass type id. `created` tells which happened.
+    virtual Outcome<domain::Identity> save_identity(const domain::Identity& identity,
+                                                    bool& created) = 0;
+    [[nodiscard]] virtual std::vector<domain::Identity> list_identities(
+        std::optional<MerchantId> merchant) = 0;
+    [[nodiscard]] virtual std::optional<domain::Identity> find_identity(IdentityId id) = 0;
+    // Switches the program's identity (none: the server's). conflict when cards exist:
+    // their passes on phones carry the old pass type id.
+    virtual StoreStatus set_program_identity(ProgramId program,
+                                             std::optional<IdentityId> identity) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

@@ -92,11 +92,17 @@ CommandResult run_cardsmith(const std::vector<std::string>& args,
 }
 
 ServerProcess::ServerProcess(const std::string& extra_toml,
-                             const std::map<std::string, std::string>& env) {
+                             const std::map<std::string, std::string>& env,
+                             const std::filesystem::path& certs_from)
+    : env_(env) {
     auto certs = dir_.path() / "certs";
-    auto made = run_cardsmith({"dev-certs", "--out", certs.string()}, {}, dir_.path());
-    if (made.exit_code != 0) {
-        throw std::runtime_error("dev-certs failed: " + made.out);
+    if (certs_from.empty()) {
+        auto made = run_cardsmith({"dev-certs", "--out", certs.string()}, {}, dir_.path());
+        if (made.exit_code != 0) {
+            throw std::runtime_error("dev-certs failed: " + made.out);
+        }
+    } else {
+        std::filesystem::copy(certs_from, certs, std::filesystem::copy_options::recursive);
     }
     auto config = dir_.path() / "cardsmith.toml";
     std::ofstream(config) << "[server]\n"
@@ -113,8 +119,15 @@ ServerProcess::ServerProcess(const std::string& extra_toml,
                           << "wwdr = \"" << (certs / "wwdr.pem").string() << "\"\n"
                           << "[templates]\ndir = \"" << CARDSMITH_SOURCE_DIR << "/templates\"\n"
                           << extra_toml;
-    pid_ = spawn({cardsmith_binary(), "serve", "--config", config.string()}, env,
-                 dir_.path() / "server.log", dir_.path());
+    start();
+}
+
+void ServerProcess::start() {
+    std::filesystem::remove(dir_.path() / "port");
+    auto config = dir_.path() / "cardsmith.toml";
+    // Appends, so the log of an earlier run survives a restart.
+    pid_ = spawn({cardsmith_binary(), "serve", "--config", config.string()}, env_,
+                 dir_.path() / ("server" + std::to_string(++runs_) + ".log"), dir_.path());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         auto text = read_all(dir_.path() / "port");
@@ -143,7 +156,23 @@ ServerProcess::~ServerProcess() {
 
 std::string ServerProcess::public_url() const { return "http://127.0.0.1:8080"; }
 
-std::string ServerProcess::log() const { return read_all(dir_.path() / "server.log"); }
+std::string ServerProcess::log() const {
+    std::string out;
+    for (int i = 1; i <= runs_; ++i) {
+        out += read_all(dir_.path() / ("server" + std::to_string(i) + ".log"));
+    }
+    return out;
+}
+
+void ServerProcess::kill_hard() {
+    if (pid_ <= 0) {
+        return;
+    }
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
 
 int ServerProcess::stop(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) {

@@ -29,8 +29,11 @@ struct CommandResult {
 class ServerProcess {
 public:
     // `extra_toml` is appended to the generated config.
+    // `certs_from`: a dev PKI folder to copy instead of making a fresh one (so a fake
+    // APNs in the test can trust the same root).
     explicit ServerProcess(const std::string& extra_toml = "",
-                           const std::map<std::string, std::string>& env = {});
+                           const std::map<std::string, std::string>& env = {},
+                           const std::filesystem::path& certs_from = {});
     ~ServerProcess();
     ServerProcess(const ServerProcess&) = delete;
     ServerProcess& operator=(const ServerProcess&) = delete;
@@ -47,10 +50,17 @@ public:
 
     // SIGTERM, then wait up to `timeout`; returns the exit status (-1 if it had to be killed).
     int stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    // SIGKILL: no shutdown code runs (crash tests).
+    void kill_hard();
+    // Starts the server again on the same config and database (after stop or kill_hard);
+    // it listens on a new port.
+    void start();
     [[nodiscard]] bool running() const { return pid_ > 0; }
 
 private:
     TempDir dir_;
+    std::map<std::string, std::string> env_;
+    int runs_ = 0;
     pid_t pid_ = -1;
     unsigned short port_ = 0;
     std::string admin_key_ = "test-admin-key-0123456789abcdef";

@@ -141,12 +141,28 @@ CREATE TABLE outbox (
     updated_at  INTEGER NOT NULL              -- ms
 );
 CREATE INDEX outbox_due ON outbox(state, not_before);
+CREATE INDEX outbox_target ON outbox(target, state);
 CREATE UNIQUE INDEX outbox_one_pending ON outbox(kind, target, topic) WHERE state = 'pending';
+CREATE TABLE identities (
+    id              INTEGER PRIMARY KEY,
+    merchant_id     INTEGER NOT NULL REFERENCES merchants(id),
+    pass_type_id    TEXT    NOT NULL UNIQUE,  -- one Apple pass type id, one owner
+    team_id         TEXT    NOT NULL,
+    certificate_pem TEXT    NOT NULL,
+    key_sealed      TEXT    NOT NULL,         -- AES-256-GCM with the server key
+    subject         TEXT    NOT NULL,
+    fingerprint     TEXT    NOT NULL,
+    not_after       INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX identities_merchant ON identities(merchant_id);
+ALTER TABLE programs ADD COLUMN identity_id INTEGER REFERENCES identities(id);
 )sql";
 
 constexpr std::array<Migration, 2> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
-    {2, "devices, registrations, events, ledger, idempotency keys, outbox", kV2},
+    {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
 }};
 
 }  // namespace

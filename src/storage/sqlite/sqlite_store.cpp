@@ -8,8 +8,9 @@
 namespace cardsmith::storage::sqlite {
 namespace {
 
-#define PROGRAM_SELECT \
-    "SELECT id, merchant_id, slug, name, template, design_version, created_at FROM programs "
+#define PROGRAM_SELECT                                                                       \
+    "SELECT id, merchant_id, slug, name, template, design_version, created_at, identity_id " \
+    "FROM programs "
 constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
 constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
 #undef PROGRAM_SELECT
@@ -161,15 +162,20 @@ Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
     auto c = lease();
     Transaction tx(*c);
     try {
-        c->prepare(
-             "INSERT INTO programs (merchant_id, slug, name, template, design_version, "
-             "created_at) VALUES (?1, ?2, ?3, ?4, 1, ?5)")
-            .bind(1, p.merchant.value())
+        auto st = c->prepare(
+            "INSERT INTO programs (merchant_id, slug, name, template, design_version, "
+            "created_at, identity_id) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)");
+        st.bind(1, p.merchant.value())
             .bind(2, p.slug)
             .bind(3, p.name)
             .bind(4, p.template_name)
-            .bind(5, p.now)
-            .run();
+            .bind(5, p.now);
+        if (p.identity) {
+            st.bind(6, p.identity->value());
+        } else {
+            st.bind_null(6);
+        }
+        st.run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};
     }
@@ -209,6 +215,9 @@ std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connecti
     p.template_name = st.text(4);
     p.design_version = st.int64(5);
     p.created_at = st.int64(6);
+    if (auto identity = st.int64(7); identity != 0) {
+        p.identity = IdentityId(identity);
+    }
     auto d = c.prepare("SELECT design_json FROM designs WHERE program_id = ?1 AND version = ?2");
     d.bind(1, p.id.value()).bind(2, p.design_version);
     if (!d.step()) {

@@ -50,6 +50,7 @@ public:
     LedgerOutcome apply_transaction(const NewTransaction& tx) override;
     std::vector<LedgerEntry> list_transactions(CardId card, int limit,
                                                std::int64_t before_id) override;
+    int touch_program(ProgramId program, std::int64_t now_ms) override;
     int touch_card(CardId card, std::int64_t now_ms) override;
     std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
                                          std::int64_t lease_ms) override;
@@ -58,12 +59,25 @@ public:
                       bool dead, std::int64_t now_ms) override;
     int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
                         std::int64_t now_ms) override;
+    void settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) override;
+    int release_outbox_claims(std::int64_t now_ms) override;
+    int retry_dead_outbox(std::int64_t now_ms) override;
     OutboxCounts outbox_counts() override;
+
+    // sqlite_identity_store.cpp
+    Outcome<domain::Identity> save_identity(const domain::Identity& identity,
+                                            bool& created) override;
+    std::vector<domain::Identity> list_identities(std::optional<MerchantId> merchant) override;
+    std::optional<domain::Identity> find_identity(IdentityId id) override;
+    StoreStatus set_program_identity(ProgramId program,
+                                     std::optional<IdentityId> identity) override;
 
 private:
     // Bumps a card's update tag and modified time, and queues one push per registered
     // device; inside the caller's transaction. Returns the pushes queued.
     int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);
+    static int drop_token_rows(Connection& c, std::string_view push_token,
+                               std::int64_t unless_after_ms, std::int64_t now_ms);
 
     // A borrowed connection, returned to the pool when it goes out of scope.
     class Lease {

@@ -260,6 +260,30 @@ std::vector<LedgerEntry> SqliteStore::list_transactions(CardId card, int limit,
     return out;
 }
 
+int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    const std::int64_t seq = next_update_seq(*c);
+    c->prepare(
+         "UPDATE cards SET update_seq = ?2, modified_at = MAX(?3, modified_at + 1) "
+         "WHERE program_id = ?1")
+        .bind(1, program.value())
+        .bind(2, seq)
+        .bind(3, now_ms / 1000)
+        .run();
+    auto st = c->prepare(
+        "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
+        "SELECT DISTINCT 'apns', d.push_token, r.pass_type_id, ?2, ?2, ?2 "
+        "FROM cards c JOIN registrations r ON r.card_id = c.id JOIN devices d ON "
+        "d.id = r.device_id WHERE c.program_id = ?1 "
+        "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
+        "excluded.updated_at");
+    st.bind(1, program.value()).bind(2, now_ms).run();
+    int n = sqlite3_changes(c->raw());
+    tx.commit();
+    return n;
+}
+
 int SqliteStore::touch_card(CardId card, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
@@ -274,6 +298,8 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
     Transaction tx(*c);
     // A 'sending' row whose lease ran out belongs to a process that died: claim it again,
     // unless a newer pending row for the same token exists (then that one carries the push).
+    // A pending row waits while a push to its token is in flight: changes made meanwhile
+    // coalesce into it, and the device fetches them all after one more push.
     c->prepare(
          "DELETE FROM outbox WHERE state = 'sending' AND not_before <= ?1 AND EXISTS "
          "(SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.kind = outbox.kind AND "
@@ -282,8 +308,11 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
         .run();
     auto st = c->prepare(
         "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
-        "(SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND not_before <= ?1 "
-        "ORDER BY not_before LIMIT ?3) RETURNING id, kind, target, topic, attempts");
+        "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
+        "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
+        "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
+        "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
+        "RETURNING id, kind, target, topic, attempts");
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
     std::vector<OutboxItem> out;
     while (st.step()) {
@@ -294,49 +323,52 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
     return out;
 }
 
-void SqliteStore::finish_outbox(std::int64_t id, std::int64_t now_ms) {
-    auto c = lease();
-    c->prepare(
-         "UPDATE outbox SET state = 'done', attempts = attempts + 1, updated_at = ?2 "
-         "WHERE id = ?1")
-        .bind(1, id)
-        .bind(2, now_ms)
-        .run();
+namespace {
+
+void finish_row(Connection& c, std::int64_t id, std::string_view note, std::int64_t now_ms) {
+    auto st = c.prepare(
+        "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = ?3, "
+        "updated_at = ?2 WHERE id = ?1");
+    st.bind(1, id).bind(2, now_ms);
+    if (note.empty()) {
+        st.bind_null(3);
+    } else {
+        st.bind(3, note);
+    }
+    st.run();
 }
 
-void SqliteStore::retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
-                               bool dead, std::int64_t now_ms) {
-    auto c = lease();
-    Transaction tx(*c);
+void requeue_row(Connection& c, std::int64_t id, std::int64_t not_before_ms, std::string_view error,
+                 bool dead, bool count_attempt, std::int64_t now_ms) {
     if (!dead) {
         // A newer pending row for the same token already carries the next push.
-        auto dup = c->prepare(
-            "DELETE FROM outbox WHERE id = ?1 AND EXISTS (SELECT 1 FROM outbox p, outbox me "
-            "WHERE me.id = ?1 AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
-            "me.target AND p.topic = me.topic)");
-        dup.bind(1, id).run();
-        if (sqlite3_changes(c->raw()) > 0) {
-            tx.commit();
+        c.prepare(
+             "DELETE FROM outbox WHERE id = ?1 AND EXISTS (SELECT 1 FROM outbox p, outbox me "
+             "WHERE me.id = ?1 AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
+             "me.target AND p.topic = me.topic)")
+            .bind(1, id)
+            .run();
+        if (sqlite3_changes(c.raw()) > 0) {
             return;
         }
     }
-    c->prepare(
-         "UPDATE outbox SET state = ?2, attempts = attempts + 1, not_before = ?3, "
+    c.prepare(
+         "UPDATE outbox SET state = ?2, attempts = attempts + ?6, not_before = ?3, "
          "last_error = ?4, updated_at = ?5 WHERE id = ?1")
         .bind(1, id)
         .bind(2, dead ? "dead" : "pending")
         .bind(3, not_before_ms)
         .bind(4, error)
         .bind(5, now_ms)
+        .bind(6, std::int64_t{count_attempt ? 1 : 0})
         .run();
-    tx.commit();
 }
 
-int SqliteStore::drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
-                                 std::int64_t now_ms) {
-    auto c = lease();
-    Transaction tx(*c);
-    auto st = c->prepare(
+}  // namespace
+
+int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token,
+                                 std::int64_t unless_after_ms, std::int64_t now_ms) {
+    auto st = c.prepare(
         "DELETE FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE push_token = "
         "?1 AND updated_at <= ?2) RETURNING device_id, card_id");
     st.bind(1, push_token).bind(2, unless_after_ms);
@@ -345,14 +377,100 @@ int SqliteStore::drop_push_token(std::string_view push_token, std::int64_t unles
         dropped.emplace_back(st.int64(0), st.int64(1));
     }
     for (const auto& [device, card] : dropped) {
-        record_event(*c, card, "pass.removed", device, now_ms);
+        record_event(c, card, "pass.removed", device, now_ms);
     }
-    c->prepare("DELETE FROM devices WHERE push_token = ?1 AND updated_at <= ?2")
+    c.prepare("DELETE FROM devices WHERE push_token = ?1 AND updated_at <= ?2")
         .bind(1, push_token)
         .bind(2, unless_after_ms)
         .run();
-    tx.commit();
     return static_cast<int>(dropped.size());
+}
+
+void SqliteStore::finish_outbox(std::int64_t id, std::int64_t now_ms) {
+    auto c = lease();
+    finish_row(*c, id, {}, now_ms);
+}
+
+void SqliteStore::retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
+                               bool dead, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    requeue_row(*c, id, not_before_ms, error, dead, true, now_ms);
+    tx.commit();
+}
+
+int SqliteStore::drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
+                                 std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    int n = drop_token_rows(*c, push_token, unless_after_ms, now_ms);
+    tx.commit();
+    return n;
+}
+
+void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) {
+    if (results.empty()) {
+        return;
+    }
+    auto c = lease();
+    Transaction tx(*c);
+    using K = OutboxSettlement::Kind;
+    for (const auto& r : results) {
+        switch (r.kind) {
+            case K::done:
+                finish_row(*c, r.id, {}, now_ms);
+                break;
+            case K::retry:
+            case K::defer:
+                requeue_row(*c, r.id, r.not_before_ms, r.error, false, r.kind == K::retry, now_ms);
+                break;
+            case K::dead:
+                requeue_row(*c, r.id, now_ms, r.error, true, true, now_ms);
+                break;
+            case K::drop_token:
+                drop_token_rows(*c, r.token, r.unless_after_ms, now_ms);
+                finish_row(*c, r.id, r.error, now_ms);
+                break;
+        }
+    }
+    tx.commit();
+}
+
+int SqliteStore::release_outbox_claims(std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    // Of several rows for one token keep one pending row: the push carries no data.
+    c->prepare(
+         "DELETE FROM outbox WHERE state = 'sending' AND EXISTS (SELECT 1 FROM outbox p WHERE "
+         "p.kind = outbox.kind AND p.target = outbox.target AND p.topic = outbox.topic AND "
+         "(p.state = 'pending' OR (p.state = 'sending' AND p.id > outbox.id)))")
+        .run();
+    c->prepare(
+         "UPDATE outbox SET state = 'pending', not_before = ?1, updated_at = ?1 "
+         "WHERE state = 'sending'")
+        .bind(1, now_ms)
+        .run();
+    int n = sqlite3_changes(c->raw());
+    tx.commit();
+    return n;
+}
+
+int SqliteStore::retry_dead_outbox(std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    c->prepare(
+         "DELETE FROM outbox WHERE state = 'dead' AND EXISTS (SELECT 1 FROM outbox p WHERE "
+         "p.kind = outbox.kind AND p.target = outbox.target AND p.topic = outbox.topic AND "
+         "(p.state = 'pending' OR (p.state = 'dead' AND p.id > outbox.id)))")
+        .run();
+    c->prepare(
+         "UPDATE outbox SET state = 'pending', attempts = 0, not_before = ?1, updated_at = ?1 "
+         "WHERE state = 'dead'")
+        .bind(1, now_ms)
+        .run();
+    int n = sqlite3_changes(c->raw());
+    tx.commit();
+    return n;
 }
 
 OutboxCounts SqliteStore::outbox_counts() {

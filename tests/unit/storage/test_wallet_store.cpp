@@ -126,6 +126,52 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
     BOOST_TEST(store->outbox_counts().dead == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
+    using K = storage::OutboxSettlement::Kind;
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
+    tx(1);
+    auto claimed = store->claim_outbox(10, 3'000'000, 60'000);
+    BOOST_REQUIRE(claimed.size() == 3u);
+    std::map<std::string, std::int64_t> id;
+    for (const auto& item : claimed) id[item.target] = item.id;
+    store->settle_outbox({{id["tokA"], K::done, 0, "", "", 0},
+                          {id["tokB"], K::drop_token, 0, "Unregistered", "tokB", 6000},
+                          {id["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", 0}},
+                         3'000'500);
+    auto counts = store->outbox_counts();
+    BOOST_TEST(counts.done == 2);
+    BOOST_TEST(counts.pending == 1);
+    BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.empty());
+    BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.size() == 1u);
+    BOOST_TEST(store->claim_outbox(10, 3'099'999, 60'000).empty());  // not due yet
+
+    // A process killed while sending: at its next start the claims are released at once.
+    auto retry = store->claim_outbox(10, 3'100'000, 60'000);
+    BOOST_REQUIRE(retry.size() == 1u);
+    BOOST_TEST(retry[0].attempts == 1);
+    tx(1);  // meanwhile a new change queued pending rows for tokA and tokC
+    BOOST_TEST(store->release_outbox_claims(3'200'000) == 0);  // tokC already has a pending row
+    BOOST_TEST(store->outbox_counts().sending == 0);
+    BOOST_TEST(store->outbox_counts().pending == 2);
+
+    // Deferral (identity paused) does not count as an attempt; dead rows can be revived.
+    auto both = store->claim_outbox(10, 3'300'000, 60'000);
+    BOOST_REQUIRE(both.size() == 2u);
+    store->settle_outbox({{both[0].id, K::defer, 3'400'000, "paused", "", 0},
+                          {both[1].id, K::dead, 0, "BadTopic", "", 0}},
+                         3'300'100);
+    auto deferred = store->claim_outbox(10, 3'400'000, 60'000);
+    BOOST_REQUIRE(deferred.size() == 1u);
+    BOOST_TEST(deferred[0].attempts == 0);
+    BOOST_TEST(store->outbox_counts().dead == 1);
+    BOOST_TEST(store->retry_dead_outbox(3'500'000) == 1);
+    BOOST_TEST(store->outbox_counts().dead == 0);
+    BOOST_TEST(store->release_outbox_claims(3'500'000) == 1);
+    BOOST_TEST(store->outbox_counts().pending == 2);
+}
+
 BOOST_FIXTURE_TEST_CASE(drop_token_respects_reregistration, Wallet) {
     store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
     BOOST_TEST(store->drop_push_token("tokA", 4000, 9000) == 0);  // registered after 410's time

@@ -1,0 +1,379 @@
+#include "push/dispatcher.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "common/random.hpp"
+
+namespace cardsmith::push {
+namespace {
+
+using Kind = storage::OutboxSettlement::Kind;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// APNs reasons are short CamelCase words; anything else (a transport error's text) is
+// not a label value we want in /metrics.
+std::string reason_label(const apns::PushResult& r) {
+    if (r.status == 0) {
+        return "transport";
+    }
+    if (r.reason.empty() || r.reason.size() > 40 ||
+        !std::all_of(r.reason.begin(), r.reason.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
+        return std::to_string(r.status);
+    }
+    return r.reason;
+}
+
+std::string describe(const apns::PushResult& r) {
+    std::string out = std::to_string(r.status);
+    if (!r.reason.empty()) {
+        out += ' ';
+        out += r.reason.substr(0, 200);
+    }
+    return out;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(net::any_io_executor executor, storage::Database& db,
+                       http_server::Metrics& metrics, SenderFor senders, DispatcherOptions options)
+    : strand_(net::make_strand(executor)),
+      db_(db),
+      metrics_(metrics),
+      senders_(std::move(senders)),
+      options_(options),
+      wake_timer_(strand_),
+      settle_timer_(strand_),
+      stop_timer_(strand_) {
+    options_.batch = std::max(1, options_.batch);
+    options_.max_in_flight = std::max<std::size_t>(2, options_.max_in_flight);
+}
+
+Dispatcher::~Dispatcher() = default;
+
+std::chrono::milliseconds Dispatcher::backoff(const DispatcherOptions& o, int attempt) {
+    auto delay = o.retry_base;
+    for (int i = 1; i < attempt && delay < o.retry_max; ++i) {
+        delay *= 2;
+    }
+    delay = std::min(delay, o.retry_max);
+    // Jitter in [delay/2, delay]: retries of one burst spread out instead of arriving at
+    // APNs together, and the wait never collapses to nothing.
+    const auto half = delay.count() / 2;
+    const auto jitter =
+        half > 0 ? static_cast<std::int64_t>(random::uniform(static_cast<std::uint64_t>(half) + 1))
+                 : 0;
+    return std::chrono::milliseconds(delay.count() - half + jitter);
+}
+
+void Dispatcher::start() {
+    if (options_.release_claims_at_start) {
+        const int released = db_.store().release_outbox_claims(now_ms());
+        if (released > 0) {
+            log::info("push: released claims of the previous run",
+                      {{"rows", std::to_string(released)}});
+        }
+    }
+    running_ = true;
+    net::co_spawn(strand_, run(), [](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error("push dispatcher stopped", {{"error", ex.what()}});
+            }
+        }
+    });
+}
+
+void Dispatcher::wake() {
+    net::post(strand_, [self = shared_from_this()] {
+        self->woken_ = true;
+        self->wake_timer_.cancel();
+    });
+}
+
+void Dispatcher::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    net::post(strand_, [self = shared_from_this(), grace, done = std::move(done)]() mutable {
+        self->stopping_ = true;
+        self->on_stopped_ = std::move(done);
+        self->wake_timer_.cancel();
+        self->settle_timer_.cancel();
+        self->flush();
+        self->stop_timer_.expires_after(grace);
+        self->stop_timer_.async_wait([self](const error_code& ec) {
+            if (ec || !self->on_stopped_) {
+                return;
+            }
+            log::warn("push: stopping with pushes still in flight",
+                      {{"in_flight", std::to_string(self->in_flight_)}});
+            std::exchange(self->on_stopped_, nullptr)();
+        });
+        self->maybe_finish_stop();
+    });
+}
+
+void Dispatcher::maybe_finish_stop() {
+    if (stopping_ && !running_ && in_flight_ == 0 && flushing_ == 0 && pending_.empty() &&
+        on_stopped_) {
+        stop_timer_.cancel();
+        std::exchange(on_stopped_, nullptr)();
+    }
+}
+
+net::awaitable<void> Dispatcher::run() {
+    auto self = shared_from_this();
+    const auto lease_ms = static_cast<std::int64_t>(options_.lease.count());
+    while (!stopping_) {
+        woken_ = false;
+        const auto low_water = options_.max_in_flight / 2;
+        if (in_flight_ < low_water) {
+            const int limit = static_cast<int>(std::min<std::size_t>(
+                static_cast<std::size_t>(options_.batch), options_.max_in_flight - in_flight_));
+            const std::int64_t now = now_ms();
+            std::vector<storage::OutboxItem> items;
+            try {
+                items = co_await db_.run(
+                    [&](storage::Store& s) { return s.claim_outbox(limit, now, lease_ms); });
+            } catch (const std::exception& e) {
+                log::error("push: claiming from the outbox failed", {{"error", e.what()}});
+            }
+            const bool full = static_cast<int>(items.size()) == limit;
+            for (auto& item : items) {
+                dispatch(std::move(item), now);
+            }
+            if (full && !stopping_) {
+                continue;  // more is due: claim again (in-flight permitting)
+            }
+        }
+        if (const auto now = now_ms(); now - last_counts_ms_ >= 5000) {
+            last_counts_ms_ = now;
+            try {
+                auto counts = co_await db_.run([](storage::Store& s) { return s.outbox_counts(); });
+                metrics_.gauge_set("cardsmith_outbox_rows", "Outbox rows by state",
+                                   {{"state", "pending"}}, static_cast<double>(counts.pending));
+                metrics_.gauge_set("cardsmith_outbox_rows", "Outbox rows by state",
+                                   {{"state", "sending"}}, static_cast<double>(counts.sending));
+                metrics_.gauge_set("cardsmith_outbox_rows", "Outbox rows by state",
+                                   {{"state", "dead"}}, static_cast<double>(counts.dead));
+                metrics_.gauge_set(
+                    "cardsmith_outbox_oldest_pending_seconds",
+                    "Age of the oldest pending outbox row", {},
+                    counts.pending > 0
+                        ? static_cast<double>(now_ms() - counts.oldest_pending_ms) / 1000.0
+                        : 0.0);
+            } catch (const std::exception& e) {
+                log::warn("push: reading outbox counts failed", {{"error", e.what()}});
+            }
+        }
+        if (woken_ || stopping_) {
+            continue;
+        }
+        wake_timer_.expires_after(options_.poll);
+        error_code ec;
+        co_await wake_timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+    running_ = false;
+    maybe_finish_stop();
+}
+
+Dispatcher::Route* Dispatcher::route(const std::string& topic) {
+    auto it = routes_.find(topic);
+    if (it == routes_.end()) {
+        auto sender = senders_(topic);
+        if (!sender) {
+            return nullptr;
+        }
+        it = routes_.emplace(topic, Route{std::move(sender), true, {}, 0}).first;
+        std::lock_guard lock(health_mutex_);
+        health_.push_back({topic, true, {}});
+    }
+    return &it->second;
+}
+
+void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
+    if (stopping_) {
+        settle({item.id, Kind::defer, now, "stopped before sending", {}, 0});
+        return;
+    }
+    Route* r = route(item.topic);
+    if (r == nullptr) {
+        metrics_.counter_add("cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
+                             {{"wallet", "apple"}, {"outcome", "dead"}, {"reason", "NoIdentity"}});
+        settle({item.id, Kind::dead, now, "no identity signs for topic " + item.topic, {}, 0});
+        return;
+    }
+    if (r->paused_until_ms > now) {
+        settle({item.id, Kind::defer, r->paused_until_ms, "identity paused: " + r->reason, {}, 0});
+        return;
+    }
+    ++in_flight_;
+    apns::Push push{item.target, item.topic, "{}", std::nullopt, {}};
+    r->sender->send(std::move(push), [self = shared_from_this(), item = std::move(item),
+                                      now](apns::PushResult result) mutable {
+        net::post(self->strand_, [self, item = std::move(item), now, result = std::move(result)] {
+            self->on_result(item, now, result);
+        });
+    });
+}
+
+void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms,
+                           const apns::PushResult& result) {
+    --in_flight_;
+    const auto action = apns::classify(result);
+    const auto now = now_ms();
+    std::string outcome;
+    Route* r = route(item.topic);
+    switch (action) {
+        case apns::Action::done:
+            outcome = "delivered";
+            if (r != nullptr && !r->healthy) {
+                r->healthy = true;
+                r->reason.clear();
+                r->paused_until_ms = 0;
+                log::info("push: identity works again", {{"topic", item.topic}});
+                std::lock_guard lock(health_mutex_);
+                for (auto& h : health_) {
+                    if (h.topic == item.topic) {
+                        h = {item.topic, true, {}};
+                    }
+                }
+            }
+            settle({item.id, Kind::done, 0, {}, {}, 0});
+            break;
+        case apns::Action::drop_token: {
+            outcome = "token_dropped";
+            // 410 names when the token stopped being valid; a device that registered
+            // again after that keeps its registration (apple-wallet.md §3.3).
+            const std::int64_t unless_after = result.timestamp_ms ? *result.timestamp_ms : sent_ms;
+            settle({item.id, Kind::drop_token, 0, describe(result), item.target, unless_after});
+            break;
+        }
+        case apns::Action::retry_later: {
+            const int attempt = item.attempts + 1;
+            if (attempt >= options_.max_attempts) {
+                outcome = "dead";
+                log::warn("push: giving up after retries",
+                          {{"token", apns::token_prefix(item.target)},
+                           {"attempts", std::to_string(attempt)},
+                           {"last", describe(result)}});
+                settle({item.id, Kind::dead, now, describe(result), {}, 0});
+            } else {
+                outcome = "retry";
+                settle({item.id,
+                        Kind::retry,
+                        now + backoff(options_, attempt).count(),
+                        describe(result),
+                        {},
+                        0});
+            }
+            break;
+        }
+        case apns::Action::stop_identity:
+            outcome = "identity_error";
+            if (r != nullptr) {
+                if (r->healthy) {
+                    log::error(
+                        "push: APNs refused this identity; its pushes are paused until it works "
+                        "(check the certificate and pass type id)",
+                        {{"topic", item.topic}, {"status", describe(result)}});
+                }
+                r->healthy = false;
+                r->reason = describe(result);
+                r->paused_until_ms = now + options_.identity_pause.count();
+                std::lock_guard lock(health_mutex_);
+                for (auto& h : health_) {
+                    if (h.topic == item.topic) {
+                        h = {item.topic, false, r->reason};
+                    }
+                }
+            }
+            settle({item.id,
+                    Kind::defer,
+                    now + options_.identity_pause.count(),
+                    describe(result),
+                    {},
+                    0});
+            break;
+        case apns::Action::our_bug:
+            outcome = "dead";
+            log::error("push: APNs rejected the request; not retried",
+                       {{"token", apns::token_prefix(item.target)}, {"status", describe(result)}});
+            settle({item.id, Kind::dead, now, describe(result), {}, 0});
+            break;
+    }
+    metrics_.counter_add(
+        "cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
+        {{"wallet", "apple"}, {"outcome", outcome}, {"reason", reason_label(result)}});
+    if (in_flight_ + 1 == options_.max_in_flight / 2 && !stopping_) {
+        woken_ = true;  // back under the low-water mark: claim more
+        wake_timer_.cancel();
+    }
+    maybe_finish_stop();
+}
+
+void Dispatcher::settle(storage::OutboxSettlement s) {
+    pending_.push_back(std::move(s));
+    if (pending_.size() >= options_.settle_batch || stopping_) {
+        flush();
+        return;
+    }
+    if (!settle_scheduled_) {
+        settle_scheduled_ = true;
+        settle_timer_.expires_after(options_.settle_delay);
+        settle_timer_.async_wait([self = shared_from_this()](const error_code&) {
+            self->settle_scheduled_ = false;
+            self->flush();
+        });
+    }
+}
+
+void Dispatcher::flush() {
+    if (pending_.empty()) {
+        return;
+    }
+    auto batch = std::make_shared<std::vector<storage::OutboxSettlement>>(std::move(pending_));
+    pending_.clear();
+    ++flushing_;
+    net::co_spawn(strand_, write(std::move(batch)),
+                  [self = shared_from_this()](std::exception_ptr) {
+                      --self->flushing_;
+                      self->maybe_finish_stop();
+                  });
+}
+
+// A member coroutine, not a lambda: a lambda's captures would die with the closure
+// before the coroutine resumes.
+net::awaitable<void> Dispatcher::write(
+    std::shared_ptr<std::vector<storage::OutboxSettlement>> batch) {
+    const auto now = now_ms();
+    try {
+        (void)co_await db_.run([&](storage::Store& s) {
+            s.settle_outbox(*batch, now);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        // The rows stay claimed; their lease runs out and they are sent again.
+        log::error("push: writing outcomes failed",
+                   {{"rows", std::to_string(batch->size())}, {"error", e.what()}});
+    }
+}
+
+std::vector<IdentityHealth> Dispatcher::health() const {
+    std::lock_guard lock(health_mutex_);
+    return health_;
+}
+
+bool Dispatcher::healthy() const {
+    std::lock_guard lock(health_mutex_);
+    return std::all_of(health_.begin(), health_.end(),
+                       [](const IdentityHealth& h) { return h.healthy; });
+}
+
+}  // namespace cardsmith::push
