@@ -9,6 +9,7 @@
 #include <string>
 
 #include "apple/passkit/pass_service.hpp"
+#include "crypto/secret_box.hpp"
 #include "domain/template_dir.hpp"
 #include "http/metrics.hpp"
 #include "storage/database.hpp"
@@ -35,6 +36,14 @@ struct ApiContext {
     // `ready`.
     std::function<void(boost::json::object& body, bool& ready)> readiness;
     std::function<void()> on_pushes_queued;  // wakes the push dispatcher (may be empty)
+
+    // Apple identities uploaded by merchants (set by `app` after construction).
+    const crypto::SecretBox* secrets = nullptr;                // seals private keys at rest
+    std::shared_ptr<const crypto::PassSigner> default_signer;  // its WWDR checks uploads
+    net::any_io_executor cpu;                                  // for key and chain checks
+    // Loads a saved identity into the signing registry and the push channels; returns an
+    // error message when it cannot be used.
+    std::function<std::optional<std::string>(const domain::Identity&)> on_identity_saved;
 };
 
 }  // namespace cardsmith::api

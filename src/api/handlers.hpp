@@ -23,6 +23,9 @@ net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc)
 net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& rc);
 
+net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
 

@@ -36,13 +36,17 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
     if (!body) {
         co_return fail(body.error(), rc.request);
     }
-    if (auto e = reject_unknown(*body, {"slug", "name", "template", "merchant"})) {
+    if (auto e = reject_unknown(*body, {"slug", "name", "template", "merchant", "identity"})) {
         co_return fail(*e, rc.request);
     }
     auto slug = get_string(*body, "slug");
     auto name = get_string(*body, "name");
     auto tmpl = get_string(*body, "template");
     auto merchant = get_int(*body, "merchant");
+    auto identity = get_int(*body, "identity");
+    if (!identity) {
+        co_return fail(identity.error(), rc.request);
+    }
     for (const auto* r : {&slug, &name, &tmpl}) {
         if (!*r) {
             co_return fail(r->error(), rc.request);
@@ -79,6 +83,15 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
         co_return fail(not_found("merchant"), rc.request);
     }
     storage::NewProgram np;
+    if (*identity) {
+        const IdentityId wanted(**identity);
+        auto found =
+            co_await ctx.db.run([&](storage::Store& s) { return s.find_identity(wanted); });
+        if (!found || found->merchant != owner) {
+            co_return fail(invalid("identity", "no such identity for this merchant"), rc.request);
+        }
+        np.identity = wanted;
+    }
     np.merchant = owner;
     np.slug = **slug;
     np.name = **name;

@@ -18,6 +18,9 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/cards/{cardNumber}", bind(handle_get_card));
     router.add(V::post, "/api/v1/cards/{cardNumber}/transactions", bind(handle_create_transaction));
     router.add(V::get, "/api/v1/cards/{cardNumber}/transactions", bind(handle_list_transactions));
+    router.add(V::post, "/api/v1/identities", bind(handle_save_identity));
+    router.add(V::get, "/api/v1/identities", bind(handle_list_identities));
+    router.add(V::put, "/api/v1/programs/{slug}/identity", bind(handle_set_program_identity));
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
 }
 

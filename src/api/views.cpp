@@ -29,6 +29,7 @@ json::object program_view(const ApiContext& ctx, const domain::Program& p) {
         {"designVersion", p.design_version},
         {"design", domain::design_to_json(p.design)},
         {"createdAt", iso(p.created_at)},
+        {"identity", p.identity ? json::value(p.identity->value()) : json::value(nullptr)},
         {"links", {{"join", ctx.public_url + "/join/" + p.slug}}},
     };
 }

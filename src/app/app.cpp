@@ -14,6 +14,8 @@
 #include "common/time_format.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/pem.hpp"
+#include "crypto/secret_box.hpp"
 #include "http/server.hpp"
 #include "push/apns_sender.hpp"
 #include "push/dispatcher.hpp"
@@ -130,12 +132,29 @@ int queue_update_push(const config::Config& cfg, const std::string& serial,
     return card ? store->touch_card(card->id, now) : -1;
 }
 
+// The TLS client identity for APNs: the pass certificate and key, WWDR as chain.
+apns::Credentials credentials_of(const crypto::PassSigner& signer) {
+    apns::Credentials c;
+    X509_up_ref(signer.certificate());
+    c.cert.reset(signer.certificate());
+    EVP_PKEY_up_ref(signer.private_key());
+    c.key.reset(signer.private_key());
+    X509_up_ref(signer.wwdr());
+    c.chain.emplace_back(signer.wwdr());
+    return c;
+}
+
 struct App::Impl {
     config::Config cfg;
     net::io_context ioc;
     net::thread_pool cpu;
     storage::Database db;
     http_server::Metrics metrics;
+    std::unique_ptr<passkit::Identities> identities;
+    std::optional<crypto::SecretBox> secrets;
+    apns::ClientOptions apns_options;
+    std::mutex senders_mutex;
+    std::map<std::string, std::shared_ptr<push::Sender>> senders;  // by pass type id
     std::unique_ptr<passkit::PassService> passes;
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
@@ -150,6 +169,43 @@ struct App::Impl {
           cpu(or_cores(cfg.server.cpu_threads)),
           db(open_and_migrate(cfg), cfg.storage.threads) {}
 };
+
+namespace {
+
+// Opens a stored identity with the server key and makes it usable for signing and pushes.
+std::optional<std::string> load_identity(App::Impl& s, const domain::Identity& i) {
+    auto key_pem = s.secrets->open(i.key_sealed, i.pass_type_id);
+    if (!key_pem) {
+        return "the private key of identity " + i.pass_type_id +
+               " does not open with this server key (server.secret_key_file)";
+    }
+    auto identity = std::make_shared<passkit::SigningIdentity>();
+    try {
+        auto cert = crypto::parse_certificate_pem(i.certificate_pem, "identity certificate");
+        auto key = crypto::parse_private_key_pem(*key_pem, "identity key");
+        auto wwdr = s.identities->default_identity()->signer->wwdr();
+        X509_up_ref(wwdr);
+        identity->signer = std::make_shared<const crypto::PassSigner>(
+            std::move(cert), std::move(key), crypto::X509Ptr(wwdr));
+    } catch (const crypto::CryptoError& e) {
+        return "identity " + i.pass_type_id + ": " + e.what();
+    }
+    identity->id = i.id;
+    identity->merchant = i.merchant;
+    identity->pass = {i.pass_type_id, i.team_id, s.cfg.server.public_url + "/apple"};
+    identity->not_after = SysTime(std::chrono::seconds(i.not_after));
+    s.identities->put(identity);
+    {
+        std::lock_guard lock(s.senders_mutex);
+        s.senders.erase(i.pass_type_id);
+    }
+    if (s.dispatcher) {
+        s.dispatcher->forget(i.pass_type_id);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 App::App(config::Config cfg) {
     log::Level level = log::Level::info;
@@ -182,10 +238,29 @@ App::App(config::Config cfg) {
         std::cout << "Generated admin API key (shown once, store it now): " << key.key << std::endl;
     }
 
-    passkit::PassIdentity identity{s.cfg.apple.pass_type_id, s.cfg.apple.team_id,
-                                   s.cfg.server.public_url + "/apple"};
+    auto default_identity = std::make_shared<passkit::SigningIdentity>();
+    default_identity->pass = {s.cfg.apple.pass_type_id, s.cfg.apple.team_id,
+                              s.cfg.server.public_url + "/apple"};
+    default_identity->signer = signer;
+    default_identity->not_after = signer->certificate_info().not_after;
+    s.identities = std::make_unique<passkit::Identities>(default_identity);
+    try {
+        const std::filesystem::path key_file = s.cfg.server.secret_key_file;
+        if (key_file.has_parent_path()) {
+            std::filesystem::create_directories(key_file.parent_path());
+        }
+        s.secrets.emplace(crypto::SecretBox::from_file(key_file, true));
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("server.secret_key_file: ") + e.what());
+    }
+    for (const auto& stored : s.db.store().list_identities(std::nullopt)) {
+        if (auto problem = load_identity(s, stored)) {
+            log::error("identity not loaded: its programs cannot sign until it is uploaded again",
+                       {{"pass_type_id", stored.pass_type_id}, {"problem", *problem}});
+        }
+    }
     s.passes = std::make_unique<passkit::PassService>(
-        identity, signer, s.cpu.get_executor(),
+        *s.identities, s.cpu.get_executor(),
         [&db = s.db](ProgramId id, std::int64_t version) {
             return db.run(
                 [id, version](storage::Store& st) { return st.design_images(id, version); });
@@ -206,26 +281,32 @@ App::App(config::Config cfg) {
             return info.not_before <= now && now < info.not_after;
         },
         {},
+        {},
+        nullptr,
+        {},
+        {},
         {}});
     api::register_routes(s.router, *s.ctx);
-    s.wallet = std::unique_ptr<web_service::WebServiceContext>(new web_service::WebServiceContext{
-        s.db, *s.passes, s.metrics, {s.cfg.apple.pass_type_id}, {}});
+    s.ctx->secrets = &*s.secrets;
+    s.ctx->default_signer = signer;
+    s.ctx->cpu = s.cpu.get_executor();
+    s.ctx->on_identity_saved = [&s](const domain::Identity& i) { return load_identity(s, i); };
+    s.wallet = std::unique_ptr<web_service::WebServiceContext>(
+        new web_service::WebServiceContext{s.db, *s.passes, s.metrics, {}});
     web_service::register_routes(s.router, *s.wallet);
 
     // Pushes: one APNs client per identity, the dispatcher draining the outbox.
-    apns::ClientOptions apns_options;
+    auto& apns_options = s.apns_options;
     apns_options.host = s.cfg.apns.host;
     apns_options.port = s.cfg.apns.port;
     apns_options.ca_file = s.cfg.apns.ca_file;
     apns_options.connections = s.cfg.apns.connections;
     apns_options.request_timeout = s.cfg.apns.request_timeout;
     try {
-        auto credentials =
-            apns::Credentials::from_files(s.cfg.apple.cert, s.cfg.apple.key, s.cfg.apple.wwdr);
         s.default_sender = std::make_shared<push::ApnsSender>(std::make_shared<apns::Client>(
-            s.ioc.get_executor(), apns_options, std::move(credentials)));
+            s.ioc.get_executor(), apns_options, credentials_of(*signer)));
     } catch (const crypto::CryptoError& e) {
-        throw StartupError(std::string("apns: ") + e.what());
+        throw StartupError(std::string("apns.ca_file: ") + e.what());
     }
     push::DispatcherOptions push_options;
     push_options.max_attempts = s.cfg.apns.max_attempts;
@@ -241,7 +322,23 @@ App::App(config::Config cfg) {
             if (topic == s.cfg.apple.pass_type_id) {
                 return s.default_sender;
             }
-            return nullptr;
+            auto identity = s.identities->by_pass_type(topic);
+            if (!identity) {
+                return nullptr;
+            }
+            std::lock_guard lock(s.senders_mutex);
+            auto& sender = s.senders[topic];
+            if (!sender) {
+                try {
+                    sender = std::make_shared<push::ApnsSender>(std::make_shared<apns::Client>(
+                        s.ioc.get_executor(), s.apns_options, credentials_of(*identity->signer)));
+                } catch (const crypto::CryptoError& e) {
+                    log::error("push: cannot use identity",
+                               {{"pass_type_id", topic}, {"error", e.what()}});
+                    return nullptr;
+                }
+            }
+            return sender;
         },
         push_options);
     auto wake = [d = std::weak_ptr<push::Dispatcher>(s.dispatcher)] {
@@ -262,6 +359,19 @@ App::App(config::Config cfg) {
         }
         body["push"] = push_ok ? "ok" : "down";
         body["identities"] = std::move(identities);
+        // Certificates about to expire: a warning, not unreadiness (apple-wallet.md §1.8).
+        boost::json::array warnings;
+        const auto now = std::chrono::system_clock::now();
+        for (const auto& i : s.identities->all()) {
+            const auto days =
+                std::chrono::duration_cast<std::chrono::hours>(i->not_after - now).count() / 24;
+            if (days < 30) {
+                warnings.push_back(boost::json::string(
+                    "the certificate of " + i->pass.pass_type_id +
+                    (days < 0 ? " has expired" : " expires in " + std::to_string(days) + " days")));
+            }
+        }
+        body["warnings"] = std::move(warnings);
         ready = ready && push_ok;
     };
     impl_ = std::move(impl);

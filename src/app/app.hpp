@@ -24,8 +24,9 @@ public:
 
     int run();  // blocks until shut down; returns the exit status
 
+    struct Impl;  // the composition's parts (app.cpp only)
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

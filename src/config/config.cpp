@@ -121,6 +121,7 @@ const std::vector<KeySpec>& specs() {
         {"server", "shutdown_grace",
          dur_in(&Config::server, &ServerConfig::shutdown_grace, 0, 600)},
         {"server", "port_file", str_in(&Config::server, &ServerConfig::port_file)},
+        {"server", "secret_key_file", str_in(&Config::server, &ServerConfig::secret_key_file)},
         {"storage", "url",
          [](Config& c, const Raw& v, const std::string& k) {
              std::string u = as_string(v, k);

@@ -32,6 +32,9 @@ struct ServerConfig {
     std::chrono::seconds idle_timeout{60};
     std::chrono::seconds shutdown_grace{10};
     std::string port_file;  // when set, the bound port is written there (tests use port 0)
+    // 32-byte server key (64 hex chars) sealing merchants' private keys at rest; made on
+    // first start when missing.
+    std::string secret_key_file = "data/secret.key";
 };
 
 struct StorageConfig {

@@ -365,6 +365,14 @@ net::awaitable<void> Dispatcher::write(
     }
 }
 
+void Dispatcher::forget(const std::string& topic) {
+    net::post(strand_, [self = shared_from_this(), topic] {
+        self->routes_.erase(topic);
+        std::lock_guard lock(self->health_mutex_);
+        std::erase_if(self->health_, [&](const IdentityHealth& h) { return h.topic == topic; });
+    });
+}
+
 std::vector<IdentityHealth> Dispatcher::health() const {
     std::lock_guard lock(health_mutex_);
     return health_;

@@ -72,6 +72,10 @@ public:
     // Something was queued: claim now instead of at the next poll. Thread-safe, cheap.
     void wake();
 
+    // The topic's identity changed (renewed certificate): its next push asks SenderFor
+    // again and its health starts afresh. Thread-safe.
+    void forget(const std::string& topic);
+
     [[nodiscard]] std::vector<IdentityHealth> health() const;  // thread-safe
     [[nodiscard]] bool healthy() const;
 

@@ -4,10 +4,9 @@
 
 namespace cardsmith::passkit {
 
-PassService::PassService(PassIdentity identity, std::shared_ptr<const crypto::PassSigner> signer,
-                         net::any_io_executor cpu, ImageLoader loader, std::size_t cache_bytes)
-    : identity_(std::move(identity)),
-      signer_(std::move(signer)),
+PassService::PassService(const Identities& identities, net::any_io_executor cpu, ImageLoader loader,
+                         std::size_t cache_bytes)
+    : identities_(identities),
       cpu_(std::move(cpu)),
       loader_(std::move(loader)),
       // Design assets get a quarter of the budget: few entries, each ~tens of KB.
@@ -31,15 +30,22 @@ net::awaitable<std::shared_ptr<const DesignAssets>> PassService::async_assets(
 
 net::awaitable<std::shared_ptr<const SignedPass>> PassService::async_pass(
     const domain::Program& program, const domain::Card& card) {
+    auto identity = identities_.for_program(program);
+    if (!identity) {
+        throw std::runtime_error("program " + program.slug + " names an identity not loaded");
+    }
+    // A renewed identity is a new object: passes signed with the old one are not reused.
     std::string key = card.serial.value() + '/' + std::to_string(card.update_seq) + '/' +
-                      std::to_string(program.design_version);
+                      std::to_string(program.design_version) + '/' +
+                      std::to_string(identity->generation);
     if (auto hit = passes_.get(key)) {
         co_return hit;
     }
     auto assets = co_await async_assets(program);
     auto pass = co_await async_run(cpu_, [&] {
         auto out = std::make_shared<SignedPass>();
-        out->bytes = build_pkpass(*assets, render_pass_json(identity_, program, card), *signer_);
+        out->bytes = build_pkpass(*assets, render_pass_json(identity->pass, program, card),
+                                  *identity->signer);
         out->modified_at = card.modified_at;
         return std::shared_ptr<const SignedPass>(std::move(out));
     });

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "apple/passkit/identities.hpp"
 #include "apple/passkit/package.hpp"
 #include "apple/passkit/pass_json.hpp"
 #include "common/lru_cache.hpp"
@@ -28,14 +29,15 @@ public:
     using ImageLoader = std::function<net::awaitable<std::map<std::string, std::string>>(
         ProgramId, std::int64_t version)>;
 
-    PassService(PassIdentity identity, std::shared_ptr<const crypto::PassSigner> signer,
-                net::any_io_executor cpu, ImageLoader loader, std::size_t cache_bytes);
+    PassService(const Identities& identities, net::any_io_executor cpu, ImageLoader loader,
+                std::size_t cache_bytes);
 
+    // Signed with the program's identity; throws std::runtime_error when the program names
+    // an identity that is not loaded.
     [[nodiscard]] net::awaitable<std::shared_ptr<const SignedPass>> async_pass(
         const domain::Program& program, const domain::Card& card);
 
-    [[nodiscard]] const PassIdentity& identity() const { return identity_; }
-    [[nodiscard]] const crypto::PassSigner& signer() const { return *signer_; }
+    [[nodiscard]] const Identities& identities() const { return identities_; }
     struct Stats {
         std::uint64_t signed_passes, cache_hits, cache_misses;
         std::size_t cache_bytes;
@@ -54,8 +56,7 @@ private:
     };
     net::awaitable<std::shared_ptr<const DesignAssets>> async_assets(const domain::Program& p);
 
-    PassIdentity identity_;
-    std::shared_ptr<const crypto::PassSigner> signer_;
+    const Identities& identities_;
     net::any_io_executor cpu_;
     ImageLoader loader_;
     LruCache<AssetKey, DesignAssets, AssetKeyHash> assets_;

@@ -60,7 +60,7 @@ struct Authorized {
 
 net::awaitable<Authorized> async_authorize(WebServiceContext& ctx, RequestContext& rc) {
     Authorized out;
-    if (!ctx.pass_type_ids.contains(rc.param("passType"))) {
+    if (!ctx.passes.identities().by_pass_type(rc.param("passType"))) {
         out.error = error(rc, http::status::not_found, "not_found", "unknown pass type");
         co_return out;
     }
@@ -74,7 +74,9 @@ net::awaitable<Authorized> async_authorize(WebServiceContext& ctx, RequestContex
         }
         return r;
     });
-    if (!found) {
+    // The serial must belong to a pass of this pass type (its program's identity).
+    const auto identity = found ? ctx.passes.identities().for_program(found->second) : nullptr;
+    if (!found || !identity || identity->pass.pass_type_id != rc.param("passType")) {
         out.error = error(rc, http::status::not_found, "not_found", "unknown pass");
         co_return out;
     }
@@ -140,7 +142,7 @@ net::awaitable<Response> handle_unregister(WebServiceContext& ctx, RequestContex
 }
 
 net::awaitable<Response> handle_serials(WebServiceContext& ctx, RequestContext& rc) {
-    if (!ctx.pass_type_ids.contains(rc.param("passType"))) {
+    if (!ctx.passes.identities().by_pass_type(rc.param("passType"))) {
         co_return error(rc, http::status::not_found, "not_found", "unknown pass type");
     }
     // An unparsable tag counts as absent (apple-wallet.md §2.3).

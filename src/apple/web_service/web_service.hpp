@@ -27,7 +27,6 @@ struct WebServiceContext {
     storage::Database& db;
     passkit::PassService& passes;
     http_server::Metrics& metrics;
-    std::set<std::string, std::less<>> pass_type_ids;  // identities this server signs for
     // Wakes the push dispatcher after a change queued pushes (may be empty).
     std::function<void()> on_pushes_queued;
 };
