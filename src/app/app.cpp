@@ -59,13 +59,32 @@ std::shared_ptr<const crypto::PassSigner> load_signer(const config::AppleConfig&
     if (info.not_after < now) {
         throw StartupError("apple.cert: the pass certificate expired (" + a.cert + ")");
     }
-    auto days_left =
-        std::chrono::duration_cast<std::chrono::hours>(info.not_after - now).count() / 24;
-    if (days_left < 30) {
-        log::warn("pass certificate expires soon",
-                  {{"file", a.cert}, {"days_left", std::to_string(days_left)}});
-    }
     return signer;
+}
+
+// Logs every identity whose certificate has fewer than 30 days left (at start, then daily).
+void warn_expiring(const passkit::Identities& identities) {
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& i : identities.all()) {
+        const auto days =
+            std::chrono::duration_cast<std::chrono::hours>(i->not_after - now).count() / 24;
+        if (days < 30) {
+            log::warn(
+                days < 0 ? "pass certificate expired" : "pass certificate expires soon",
+                {{"pass_type_id", i->pass.pass_type_id}, {"days_left", std::to_string(days)}});
+        }
+    }
+}
+
+void schedule_expiry_warnings(const std::shared_ptr<net::steady_timer>& timer,
+                              const passkit::Identities& identities) {
+    warn_expiring(identities);
+    timer->expires_after(std::chrono::hours(24));
+    timer->async_wait([timer, &identities](const error_code& ec) {
+        if (!ec) {
+            schedule_expiry_warnings(timer, identities);
+        }
+    });
 }
 
 std::map<std::string, api::StarterTemplate> load_templates(const std::string& dir) {
@@ -424,6 +443,8 @@ int App::run() {
     });
 
     s.dispatcher->start();
+    auto expiry_timer = std::make_shared<net::steady_timer>(s.ioc);
+    schedule_expiry_warnings(expiry_timer, *s.identities);
 
     std::vector<std::thread> threads;
     unsigned n = or_cores(s.cfg.server.threads);

@@ -34,7 +34,7 @@ struct ServerConfig {
     std::string port_file;  // when set, the bound port is written there (tests use port 0)
     // 32-byte server key (64 hex chars) sealing merchants' private keys at rest; made on
     // first start when missing.
-    std::string secret_key_file = "data/secret.key";
+    std::string secret_key_file = "var/secret.key";
 };
 
 struct StorageConfig {
