@@ -243,7 +243,7 @@ struct Shared {
 
     mutable std::mutex mu;
     mutable std::condition_variable cv;
-    std::unordered_map<std::string, Rule> per_token;
+    std::unordered_map<std::string, std::deque<Rule>> per_token;  // applied in order
     std::optional<Rule> all;
     std::chrono::milliseconds delay{0};
     bool goaway_armed = false;
@@ -286,7 +286,7 @@ struct Shared {
         Rule* rule = nullptr;
         auto it = per_token.find(token);
         if (it != per_token.end()) {
-            rule = &it->second;
+            rule = &it->second.front();
         } else if (all) {
             rule = &*all;
         }
@@ -297,7 +297,10 @@ struct Shared {
         d.reply = rule->reply;
         if (rule->times > 0 && --rule->times == 0) {
             if (it != per_token.end()) {
-                per_token.erase(it);
+                it->second.pop_front();
+                if (it->second.empty()) {
+                    per_token.erase(it);
+                }
             } else {
                 all.reset();
             }
@@ -996,8 +999,7 @@ void FakeApns::reply_for(std::string device_token, Reply reply, int times) {
         return;
     }
     std::lock_guard lock(impl_->shared->mu);
-    impl_->shared->per_token.insert_or_assign(std::move(device_token),
-                                              Rule{std::move(reply), times});
+    impl_->shared->per_token[std::move(device_token)].push_back(Rule{std::move(reply), times});
 }
 
 void FakeApns::reply_all(Reply reply, int times) {

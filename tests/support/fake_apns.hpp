@@ -73,6 +73,7 @@ public:
     // Scripting (thread-safe, take effect for subsequent requests). Requests failing
     // Apple's checks (405, 404 BadPath, 400 BadDeviceToken/MissingTopic/BadMessageId/
     // PayloadEmpty, 413 PayloadTooLarge) get that answer and consume no scripted reply.
+    // Rules for one token queue up and apply in order (a rule with times = -1 stays).
     void reply_for(std::string device_token, Reply reply, int times = -1);  // -1 = always
     void reply_all(Reply reply, int times = -1);  // every token without a per-token rule
     void reset_replies();                         // back to 200 for everyone
