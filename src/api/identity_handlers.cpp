@@ -139,8 +139,10 @@ net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& r
              "pass type id " + good.pass_type_id + " belongs to another merchant", "certificate"},
             rc.request);
     }
-    if (auto problem = ctx.on_identity_saved(*saved.value)) {
-        co_return fail({ApiErrc::internal, *problem, {}}, rc.request);
+    // Parsing the key and certificate again for the registry is CPU work too.
+    auto problem = co_await async_run(ctx.cpu, [&] { return ctx.on_identity_saved(*saved.value); });
+    if (problem) {
+        co_return fail({ApiErrc::internal, *problem, {}}, rc.request);  // details in the log
     }
     co_return json_ok(created ? http::status::created : http::status::ok,
                       identity_view(*saved.value), rc.request);

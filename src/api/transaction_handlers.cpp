@@ -158,10 +158,10 @@ net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestConte
     if (out.status == storage::LedgerStatus::applied && out.pushes > 0 && ctx.on_pushes_queued) {
         ctx.on_pushes_queued();
     }
-    // A replay answers exactly what the first request got: the balance right after it.
+    // A replay answers exactly what the first request got: built from the stored ledger
+    // row alone (the card may have moved on since).
     json::object res{{"balance", out.entry->balance_after},
-                     {"transaction", entry_view(*out.entry)},
-                     {"card", card_view(ctx, owned->program, *out.card)}};
+                     {"transaction", entry_view(*out.entry)}};
     auto response = json_ok(http::status::created, res, rc.request);
     if (out.status == storage::LedgerStatus::replayed) {
         response.set("Idempotent-Replayed", "true");

@@ -173,7 +173,8 @@ struct App::Impl {
     std::optional<crypto::SecretBox> secrets;
     apns::ClientOptions apns_options;
     std::mutex senders_mutex;
-    std::map<std::string, std::shared_ptr<push::Sender>> senders;  // by pass type id
+    // Merchant identities' APNs senders by pass type id, with the identity generation.
+    std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<push::ApnsSender>>> senders;
     std::unique_ptr<passkit::PassService> passes;
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
@@ -214,10 +215,6 @@ std::optional<std::string> load_identity(App::Impl& s, const domain::Identity& i
     identity->pass = {i.pass_type_id, i.team_id, s.cfg.server.public_url + "/apple"};
     identity->not_after = SysTime(std::chrono::seconds(i.not_after));
     s.identities->put(identity);
-    {
-        std::lock_guard lock(s.senders_mutex);
-        s.senders.erase(i.pass_type_id);
-    }
     if (s.dispatcher) {
         s.dispatcher->forget(i.pass_type_id);
     }
@@ -309,7 +306,16 @@ App::App(config::Config cfg) {
     s.ctx->secrets = &*s.secrets;
     s.ctx->default_signer = signer;
     s.ctx->cpu = s.cpu.get_executor();
-    s.ctx->on_identity_saved = [&s](const domain::Identity& i) { return load_identity(s, i); };
+    s.ctx->on_identity_saved = [&s](const domain::Identity& i) {
+        auto problem = load_identity(s, i);
+        if (problem) {
+            log::error("uploaded identity not loaded", {{"problem", *problem}});
+            return std::optional<std::string>(
+                "the identity was saved but cannot be used; see the "
+                "server log");
+        }
+        return problem;
+    };
     s.wallet = std::unique_ptr<web_service::WebServiceContext>(
         new web_service::WebServiceContext{s.db, *s.passes, s.metrics, {}});
     web_service::register_routes(s.router, *s.wallet);
@@ -341,19 +347,23 @@ App::App(config::Config cfg) {
             if (topic == s.cfg.apple.pass_type_id) {
                 return s.default_sender;
             }
+            // Under the lock, so a renewal (load_identity) cannot slip between the lookup
+            // and the cache: a cached sender is only reused for the same generation.
+            std::lock_guard lock(s.senders_mutex);
             auto identity = s.identities->by_pass_type(topic);
             if (!identity) {
                 return nullptr;
             }
-            std::lock_guard lock(s.senders_mutex);
-            auto& sender = s.senders[topic];
-            if (!sender) {
+            auto& [generation, sender] = s.senders[topic];
+            if (!sender || generation != identity->generation) {
                 try {
                     sender = std::make_shared<push::ApnsSender>(std::make_shared<apns::Client>(
                         s.ioc.get_executor(), s.apns_options, credentials_of(*identity->signer)));
+                    generation = identity->generation;
                 } catch (const crypto::CryptoError& e) {
                     log::error("push: cannot use identity",
                                {{"pass_type_id", topic}, {"error", e.what()}});
+                    s.senders.erase(topic);
                     return nullptr;
                 }
             }
@@ -368,13 +378,17 @@ App::App(config::Config cfg) {
     s.ctx->on_pushes_queued = wake;
     s.wallet->on_pushes_queued = wake;
     s.ctx->readiness = [&s](boost::json::object& body, bool& ready) {
+        // Only the server's own identity decides readiness: one merchant's refused
+        // certificate must not take the server out of the load balancer for everyone.
         boost::json::array identities;
         bool push_ok = true;
         for (const auto& h : s.dispatcher->health()) {
             identities.push_back({{"passTypeId", h.topic},
                                   {"status", h.healthy ? "ok" : "down"},
                                   {"reason", h.reason}});
-            push_ok = push_ok && h.healthy;
+            if (h.topic == s.cfg.apple.pass_type_id) {
+                push_ok = push_ok && h.healthy;
+            }
         }
         body["push"] = push_ok ? "ok" : "down";
         body["identities"] = std::move(identities);
@@ -437,7 +451,16 @@ int App::run() {
             // and are sent again at the next start.
             s.dispatcher->stop(std::chrono::seconds(2), [&s] {
                 s.default_sender->client().shutdown();
-                s.ioc.stop();
+                {
+                    std::lock_guard lock(s.senders_mutex);
+                    for (auto& [topic, entry] : s.senders) {
+                        entry.second->client().shutdown();
+                    }
+                }
+                // A moment for the GOAWAYs to leave.
+                auto last = std::make_shared<net::steady_timer>(s.ioc);
+                last->expires_after(std::chrono::milliseconds(200));
+                last->async_wait([&s, last](const error_code&) { s.ioc.stop(); });
             });
         });
     });

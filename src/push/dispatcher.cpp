@@ -180,6 +180,7 @@ net::awaitable<void> Dispatcher::run() {
         co_await wake_timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
     running_ = false;
+    flush();
     maybe_finish_stop();
 }
 
@@ -198,38 +199,80 @@ Dispatcher::Route* Dispatcher::route(const std::string& topic) {
 }
 
 void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
+    const auto defer = [&](std::int64_t until, std::string why) {
+        settle({item.id, item.lease_until_ms, Kind::defer, until, std::move(why), {}, {}, 0});
+    };
     if (stopping_) {
-        settle({item.id, Kind::defer, now, "stopped before sending", {}, 0});
+        defer(now, "stopped before sending");
         return;
     }
-    Route* r = route(item.topic);
+    Route* r = nullptr;
+    try {
+        r = route(item.topic);
+    } catch (const std::exception& e) {
+        log::error("push: cannot open a channel", {{"topic", item.topic}, {"error", e.what()}});
+    }
     if (r == nullptr) {
-        metrics_.counter_add("cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
-                             {{"wallet", "apple"}, {"outcome", "dead"}, {"reason", "NoIdentity"}});
-        settle({item.id, Kind::dead, now, "no identity signs for topic " + item.topic, {}, 0});
+        // No identity signs for the topic (yet: its upload may come back): wait, not die.
+        metrics_.counter_add(
+            "cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
+            {{"wallet", "apple"}, {"outcome", "deferred"}, {"reason", "NoIdentity"}});
+        defer(now + options_.identity_pause.count(), "no identity signs for " + item.topic);
         return;
     }
-    if (r->paused_until_ms > now) {
-        settle({item.id, Kind::defer, r->paused_until_ms, "identity paused: " + r->reason, {}, 0});
-        return;
+    if (!r->healthy) {
+        if (r->paused_until_ms > now || r->probing) {
+            defer(std::max(r->paused_until_ms, now + 1000), "identity paused: " + r->reason);
+            return;
+        }
+        r->probing = true;  // this push tests whether APNs accepts the identity again
     }
     ++in_flight_;
-    apns::Push push{item.target, item.topic, "{}", std::nullopt, {}};
-    r->sender->send(std::move(push), [self = shared_from_this(), item = std::move(item),
-                                      now](apns::PushResult result) mutable {
+    // Offline devices get the push when they come back within a day (apple-wallet.md §3.2).
+    const std::int64_t expiration = now / 1000 + 24 * 3600;
+    apns::Push push{item.target, item.topic, "{}", expiration, {}};
+    auto done = [self = shared_from_this(), item, now](apns::PushResult result) mutable {
         net::post(self->strand_, [self, item = std::move(item), now, result = std::move(result)] {
             self->on_result(item, now, result);
         });
-    });
+    };
+    try {
+        r->sender->send(std::move(push), std::move(done));
+    } catch (const std::exception& e) {
+        --in_flight_;
+        r->probing = false;
+        log::error("push: sending failed", {{"topic", item.topic}, {"error", e.what()}});
+        defer(now + options_.retry_base.count(), std::string("send failed: ") + e.what());
+    }
+}
+
+void Dispatcher::set_health(const std::string& topic, bool healthy, const std::string& reason) {
+    std::lock_guard lock(health_mutex_);
+    for (auto& h : health_) {
+        if (h.topic == topic) {
+            h = {topic, healthy, reason};
+        }
+    }
 }
 
 void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms,
                            const apns::PushResult& result) {
     --in_flight_;
-    const auto action = apns::classify(result);
+    auto action = apns::classify(result);
+    // A TLS alert about our certificate (expired, revoked) never becomes an HTTP 403.
+    if (result.status == 0 && result.reason.find("certificate") != std::string::npos) {
+        action = apns::Action::stop_identity;
+    }
     const auto now = now_ms();
+    const auto settlement = [&](Kind kind, std::int64_t not_before, std::string error) {
+        settle({item.id, item.lease_until_ms, kind, not_before, std::move(error), {}, {}, 0});
+    };
     std::string outcome;
-    Route* r = route(item.topic);
+    Route* r = nullptr;
+    if (auto it = routes_.find(item.topic); it != routes_.end()) {
+        r = &it->second;
+        r->probing = false;
+    }
     switch (action) {
         case apns::Action::done:
             outcome = "delivered";
@@ -238,40 +281,37 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 r->reason.clear();
                 r->paused_until_ms = 0;
                 log::info("push: identity works again", {{"topic", item.topic}});
-                std::lock_guard lock(health_mutex_);
-                for (auto& h : health_) {
-                    if (h.topic == item.topic) {
-                        h = {item.topic, true, {}};
-                    }
-                }
+                set_health(item.topic, true, {});
+                woken_ = true;  // its deferred pushes may go now
+                wake_timer_.cancel();
             }
-            settle({item.id, Kind::done, 0, {}, {}, 0});
+            settlement(Kind::done, 0, {});
             break;
         case apns::Action::drop_token: {
             outcome = "token_dropped";
             // 410 names when the token stopped being valid; a device that registered
             // again after that keeps its registration (apple-wallet.md §3.3).
             const std::int64_t unless_after = result.timestamp_ms ? *result.timestamp_ms : sent_ms;
-            settle({item.id, Kind::drop_token, 0, describe(result), item.target, unless_after});
+            settle({item.id, item.lease_until_ms, Kind::drop_token, 0, describe(result),
+                    item.target, item.topic, unless_after});
             break;
         }
         case apns::Action::retry_later: {
             const int attempt = item.attempts + 1;
-            if (attempt >= options_.max_attempts) {
+            // Answers from APNs count against max_attempts; a push that never reached APNs
+            // (unreachable, timed out) only dies of old age, so an outage loses nothing.
+            const bool reached_apns = result.status != 0;
+            const bool too_old =
+                item.created_at_ms > 0 && now - item.created_at_ms > options_.max_age.count();
+            if ((reached_apns && attempt >= options_.max_attempts) || too_old) {
                 outcome = "dead";
-                log::warn("push: giving up after retries",
-                          {{"token", apns::token_prefix(item.target)},
-                           {"attempts", std::to_string(attempt)},
-                           {"last", describe(result)}});
-                settle({item.id, Kind::dead, now, describe(result), {}, 0});
+                log::warn("push: giving up", {{"token", apns::token_prefix(item.target)},
+                                              {"attempts", std::to_string(attempt)},
+                                              {"last", describe(result)}});
+                settlement(Kind::dead, now, describe(result));
             } else {
                 outcome = "retry";
-                settle({item.id,
-                        Kind::retry,
-                        now + backoff(options_, attempt).count(),
-                        describe(result),
-                        {},
-                        0});
+                settlement(Kind::retry, now + backoff(options_, attempt).count(), describe(result));
             }
             break;
         }
@@ -287,25 +327,15 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 r->healthy = false;
                 r->reason = describe(result);
                 r->paused_until_ms = now + options_.identity_pause.count();
-                std::lock_guard lock(health_mutex_);
-                for (auto& h : health_) {
-                    if (h.topic == item.topic) {
-                        h = {item.topic, false, r->reason};
-                    }
-                }
+                set_health(item.topic, false, r->reason);
             }
-            settle({item.id,
-                    Kind::defer,
-                    now + options_.identity_pause.count(),
-                    describe(result),
-                    {},
-                    0});
+            settlement(Kind::defer, now + options_.identity_pause.count(), describe(result));
             break;
         case apns::Action::our_bug:
             outcome = "dead";
             log::error("push: APNs rejected the request; not retried",
                        {{"token", apns::token_prefix(item.target)}, {"status", describe(result)}});
-            settle({item.id, Kind::dead, now, describe(result), {}, 0});
+            settlement(Kind::dead, now, describe(result));
             break;
     }
     metrics_.counter_add(
@@ -320,7 +350,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
 
 void Dispatcher::settle(storage::OutboxSettlement s) {
     pending_.push_back(std::move(s));
-    if (pending_.size() >= options_.settle_batch || stopping_) {
+    if (pending_.size() >= options_.settle_batch) {
         flush();
         return;
     }

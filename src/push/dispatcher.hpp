@@ -44,7 +44,10 @@ struct DispatcherOptions {
     std::size_t max_in_flight = 8000;  // pushes sent and not yet answered
     std::chrono::milliseconds lease{std::chrono::minutes(2)};
     std::chrono::milliseconds poll{std::chrono::seconds(1)};  // due retries, other instances
-    int max_attempts = 12;
+    int max_attempts = 12;  // answers from APNs asking to retry (429, 5xx)
+    // Pushes that never reached APNs (unreachable, timeouts) are retried until this old:
+    // an outage costs no attempts.
+    std::chrono::milliseconds max_age{std::chrono::hours(24)};
     std::chrono::milliseconds retry_base{std::chrono::seconds(1)};
     std::chrono::milliseconds retry_max{std::chrono::minutes(10)};
     std::chrono::milliseconds identity_pause{std::chrono::minutes(5)};
@@ -89,6 +92,7 @@ private:
         bool healthy = true;
         std::string reason;
         std::int64_t paused_until_ms = 0;
+        bool probing = false;  // after a pause: one push tests the identity, the rest wait
     };
 
     net::awaitable<void> run();
@@ -99,6 +103,7 @@ private:
     void flush();
     net::awaitable<void> write(std::shared_ptr<std::vector<storage::OutboxSettlement>> batch);
     Route* route(const std::string& topic);
+    void set_health(const std::string& topic, bool healthy, const std::string& reason);
     void maybe_finish_stop();
 
     net::strand<net::any_io_executor> strand_;

@@ -103,16 +103,18 @@ struct UpdatedSerials {
 
 struct OutboxItem {
     std::int64_t id = 0;
-    std::string kind;    // "apns"
-    std::string target;  // push token
-    std::string topic;   // pass type id
-    int attempts = 0;    // before this one
+    std::string kind;                 // "apns"
+    std::string target;               // push token
+    std::string topic;                // pass type id
+    int attempts = 0;                 // before this one
+    std::int64_t lease_until_ms = 0;  // the claim: settling needs it to match
+    std::int64_t created_at_ms = 0;
 };
 
 // What became of one claimed outbox row, written back in batches by the dispatcher.
 struct OutboxSettlement {
     enum class Kind {
-        done,        // delivered
+        done,        // delivered: the row is deleted
         retry,       // back to pending at not_before_ms; counts an attempt
         defer,       // back to pending at not_before_ms; not an attempt (identity paused)
         dead,        // gave up: kept as 'dead' with the error
@@ -120,10 +122,12 @@ struct OutboxSettlement {
                      // unless_after_ms), the row is done
     };
     std::int64_t id = 0;
+    std::int64_t lease_until_ms = 0;  // from the claim; a row claimed again since is left alone
     Kind kind = Kind::done;
     std::int64_t not_before_ms = 0;
     std::string error;
-    std::string token;
+    std::string token;  // drop_token: the token and its topic
+    std::string topic;
     std::int64_t unless_after_ms = 0;
 };
 
@@ -201,14 +205,15 @@ public:
     // ran out) to 'sending' with a lease until now + lease_ms.
     [[nodiscard]] virtual std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
                                                                std::int64_t lease_ms) = 0;
-    virtual void finish_outbox(std::int64_t id, std::int64_t now_ms) = 0;
+    virtual void finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t now_ms) = 0;
     // Back to pending at `not_before_ms`, or to 'dead' when `dead`.
-    virtual void retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
-                              bool dead, std::int64_t now_ms) = 0;
-    // APNs said the token is gone: drop its registrations unless the device registered
-    // again after `unless_after_ms` (410's timestamp); returns registrations dropped.
-    virtual int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
-                                std::int64_t now_ms) = 0;
+    virtual void retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
+                              std::string_view error, bool dead, std::int64_t now_ms) = 0;
+    // APNs said the token is gone for `topic` (pass type id): drop those registrations
+    // unless the device registered again after `unless_after_ms` (410's timestamp);
+    // returns registrations dropped.
+    virtual int drop_push_token(std::string_view push_token, std::string_view topic,
+                                std::int64_t unless_after_ms, std::int64_t now_ms) = 0;
     // Applies a batch of results in one transaction.
     virtual void settle_outbox(const std::vector<OutboxSettlement>& results,
                                std::int64_t now_ms) = 0;

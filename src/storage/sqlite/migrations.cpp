@@ -83,18 +83,20 @@ constexpr const char* kV2 = R"sql(
 CREATE TABLE devices (
     id          INTEGER PRIMARY KEY,
     library_id  TEXT    NOT NULL UNIQUE,   -- Wallet's deviceLibraryIdentifier
-    push_token  TEXT    NOT NULL,
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL          -- ms: when the push token was last (re)registered
+    created_at  INTEGER NOT NULL
 );
-CREATE INDEX devices_push_token ON devices(push_token);
+-- A device's push token belongs to a pass type (an APNs topic): it lives on the
+-- registration, so a dead token for one pass type leaves the device's others alone.
 CREATE TABLE registrations (
     device_id    INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
     card_id      INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
     pass_type_id TEXT    NOT NULL,
+    push_token   TEXT    NOT NULL,
+    token_at     INTEGER NOT NULL,  -- ms: when this token was last registered
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (device_id, card_id)
 );
+CREATE INDEX registrations_token ON registrations(push_token, pass_type_id);
 CREATE INDEX registrations_card ON registrations(card_id);
 CREATE TABLE events (
     id          INTEGER PRIMARY KEY,

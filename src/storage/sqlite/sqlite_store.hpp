@@ -54,11 +54,11 @@ public:
     int touch_card(CardId card, std::int64_t now_ms) override;
     std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
                                          std::int64_t lease_ms) override;
-    void finish_outbox(std::int64_t id, std::int64_t now_ms) override;
-    void retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
-                      bool dead, std::int64_t now_ms) override;
-    int drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
-                        std::int64_t now_ms) override;
+    void finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t now_ms) override;
+    void retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
+                      std::string_view error, bool dead, std::int64_t now_ms) override;
+    int drop_push_token(std::string_view push_token, std::string_view topic,
+                        std::int64_t unless_after_ms, std::int64_t now_ms) override;
     void settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) override;
     int release_outbox_claims(std::int64_t now_ms) override;
     int retry_dead_outbox(std::int64_t now_ms) override;
@@ -76,7 +76,7 @@ private:
     // Bumps a card's update tag and modified time, and queues one push per registered
     // device; inside the caller's transaction. Returns the pushes queued.
     int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);
-    static int drop_token_rows(Connection& c, std::string_view push_token,
+    static int drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
                                std::int64_t unless_after_ms, std::int64_t now_ms);
 
     // A borrowed connection, returned to the pool when it goes out of scope.

@@ -72,8 +72,8 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
     // One push per device token, coalesced into a pending row when there is one.
     auto st = c.prepare(
         "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
-        "SELECT DISTINCT 'apns', d.push_token, r.pass_type_id, ?2, ?2, ?2 "
-        "FROM registrations r JOIN devices d ON d.id = r.device_id WHERE r.card_id = ?1 "
+        "SELECT DISTINCT 'apns', r.push_token, r.pass_type_id, ?2, ?2, ?2 "
+        "FROM registrations r WHERE r.card_id = ?1 "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, card_id).bind(2, now_ms).run();
@@ -91,20 +91,42 @@ RegisterStatus SqliteStore::register_device(std::string_view library_id,
         return RegisterStatus::not_found;
     }
     auto dev = c->prepare(
-        "INSERT INTO devices (library_id, push_token, created_at, updated_at) VALUES (?1, ?2, ?3, "
-        "?3) ON CONFLICT (library_id) DO UPDATE SET push_token = excluded.push_token, updated_at = "
-        "excluded.updated_at RETURNING id");
-    dev.bind(1, library_id).bind(2, push_token).bind(3, now_ms);
+        "INSERT INTO devices (library_id, created_at) VALUES (?1, ?2) ON CONFLICT (library_id) "
+        "DO UPDATE SET library_id = excluded.library_id RETURNING id");
+    dev.bind(1, library_id).bind(2, now_ms / 1000);
     if (!dev.step()) {
         throw StorageError("device upsert returned nothing");
     }
     const std::int64_t device_id = dev.int64(0);
     dev.run();  // finish the statement before COMMIT
-    auto reg = c->prepare(
-        "INSERT INTO registrations (device_id, card_id, pass_type_id, created_at) "
-        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING");
-    reg.bind(1, device_id).bind(2, *card).bind(3, pass_type_id).bind(4, now_ms / 1000).run();
-    const bool created = sqlite3_changes(c->raw()) > 0;
+    // A new token for the pass type replaces the one on the device's other passes of it.
+    c->prepare(
+         "UPDATE registrations SET push_token = ?3, token_at = ?4 WHERE device_id = ?1 AND "
+         "pass_type_id = ?2 AND push_token <> ?3")
+        .bind(1, device_id)
+        .bind(2, pass_type_id)
+        .bind(3, push_token)
+        .bind(4, now_ms)
+        .run();
+    bool inserted = false;
+    {
+        auto known =
+            c->prepare("SELECT 1 FROM registrations WHERE device_id = ?1 AND card_id = ?2");
+        known.bind(1, device_id).bind(2, *card);
+        inserted = !known.step();
+    }
+    c->prepare(
+         "INSERT INTO registrations (device_id, card_id, pass_type_id, push_token, token_at, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET push_token = "
+         "excluded.push_token, token_at = excluded.token_at")
+        .bind(1, device_id)
+        .bind(2, *card)
+        .bind(3, pass_type_id)
+        .bind(4, push_token)
+        .bind(5, now_ms)
+        .bind(6, now_ms / 1000)
+        .run();
+    const bool created = inserted;
     if (created) {
         record_event(*c, *card, "pass.installed", device_id, now_ms);
     }
@@ -273,9 +295,8 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         .run();
     auto st = c->prepare(
         "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
-        "SELECT DISTINCT 'apns', d.push_token, r.pass_type_id, ?2, ?2, ?2 "
-        "FROM cards c JOIN registrations r ON r.card_id = c.id JOIN devices d ON "
-        "d.id = r.device_id WHERE c.program_id = ?1 "
+        "SELECT DISTINCT 'apns', r.push_token, r.pass_type_id, ?2, ?2, ?2 "
+        "FROM cards c JOIN registrations r ON r.card_id = c.id WHERE c.program_id = ?1 "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, program.value()).bind(2, now_ms).run();
@@ -312,12 +333,12 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
         "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
         "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
         "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
-        "RETURNING id, kind, target, topic, attempts");
+        "RETURNING id, kind, target, topic, attempts, created_at");
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
     std::vector<OutboxItem> out;
     while (st.step()) {
-        out.push_back(
-            {st.int64(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.int64(4))});
+        out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3),
+                       static_cast<int>(st.int64(4)), now_ms + lease_ms, st.int64(5)});
     }
     tx.commit();
     return out;
@@ -325,85 +346,89 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
 
 namespace {
 
-void finish_row(Connection& c, std::int64_t id, std::string_view note, std::int64_t now_ms) {
-    auto st = c.prepare(
-        "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = ?3, "
-        "updated_at = ?2 WHERE id = ?1");
-    st.bind(1, id).bind(2, now_ms);
-    if (note.empty()) {
-        st.bind_null(3);
-    } else {
-        st.bind(3, note);
-    }
-    st.run();
+// Settling touches the row only while it is still this claim's (state 'sending' with the
+// claim's lease end): a row claimed again after its lease ran out belongs to the new claim.
+void finish_row(Connection& c, std::int64_t id, std::int64_t lease) {
+    c.prepare("DELETE FROM outbox WHERE id = ?1 AND state = 'sending' AND not_before = ?2")
+        .bind(1, id)
+        .bind(2, lease)
+        .run();
 }
 
-void requeue_row(Connection& c, std::int64_t id, std::int64_t not_before_ms, std::string_view error,
-                 bool dead, bool count_attempt, std::int64_t now_ms) {
+void requeue_row(Connection& c, std::int64_t id, std::int64_t lease, std::int64_t not_before_ms,
+                 std::string_view error, bool dead, bool count_attempt, std::int64_t now_ms) {
     if (!dead) {
-        // A newer pending row for the same token already carries the next push.
+        // A newer pending row for the same token carries the next push: it keeps this
+        // row's backoff (APNs said "not now" for the token) and this row goes.
         c.prepare(
-             "DELETE FROM outbox WHERE id = ?1 AND EXISTS (SELECT 1 FROM outbox p, outbox me "
-             "WHERE me.id = ?1 AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
+             "UPDATE outbox SET not_before = MAX(not_before, ?3) WHERE id = (SELECT p.id FROM "
+             "outbox p, outbox me WHERE me.id = ?1 AND me.state = 'sending' AND me.not_before = "
+             "?2 AND p.id <> me.id AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
              "me.target AND p.topic = me.topic)")
             .bind(1, id)
+            .bind(2, lease)
+            .bind(3, not_before_ms)
             .run();
         if (sqlite3_changes(c.raw()) > 0) {
+            finish_row(c, id, lease);
             return;
         }
     }
     c.prepare(
-         "UPDATE outbox SET state = ?2, attempts = attempts + ?6, not_before = ?3, "
-         "last_error = ?4, updated_at = ?5 WHERE id = ?1")
+         "UPDATE outbox SET state = ?3, attempts = attempts + ?7, not_before = ?4, "
+         "last_error = ?5, updated_at = ?6 WHERE id = ?1 AND state = 'sending' AND "
+         "not_before = ?2")
         .bind(1, id)
-        .bind(2, dead ? "dead" : "pending")
-        .bind(3, not_before_ms)
-        .bind(4, error)
-        .bind(5, now_ms)
-        .bind(6, std::int64_t{count_attempt ? 1 : 0})
+        .bind(2, lease)
+        .bind(3, dead ? "dead" : "pending")
+        .bind(4, not_before_ms)
+        .bind(5, error)
+        .bind(6, now_ms)
+        .bind(7, std::int64_t{count_attempt ? 1 : 0})
         .run();
 }
 
 }  // namespace
 
-int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token,
+int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
                                  std::int64_t unless_after_ms, std::int64_t now_ms) {
     auto st = c.prepare(
-        "DELETE FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE push_token = "
-        "?1 AND updated_at <= ?2) RETURNING device_id, card_id");
-    st.bind(1, push_token).bind(2, unless_after_ms);
+        "DELETE FROM registrations WHERE push_token = ?1 AND pass_type_id = ?2 AND token_at <= "
+        "?3 RETURNING device_id, card_id");
+    st.bind(1, push_token).bind(2, topic).bind(3, unless_after_ms);
     std::vector<std::pair<std::int64_t, std::int64_t>> dropped;
     while (st.step()) {
         dropped.emplace_back(st.int64(0), st.int64(1));
     }
     for (const auto& [device, card] : dropped) {
         record_event(c, card, "pass.removed", device, now_ms);
+        c.prepare(
+             "DELETE FROM devices WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM registrations "
+             "WHERE device_id = ?1)")
+            .bind(1, device)
+            .run();
     }
-    c.prepare("DELETE FROM devices WHERE push_token = ?1 AND updated_at <= ?2")
-        .bind(1, push_token)
-        .bind(2, unless_after_ms)
-        .run();
     return static_cast<int>(dropped.size());
 }
 
-void SqliteStore::finish_outbox(std::int64_t id, std::int64_t now_ms) {
+void SqliteStore::finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t /*now_ms*/) {
     auto c = lease();
-    finish_row(*c, id, {}, now_ms);
+    finish_row(*c, id, claim);
 }
 
-void SqliteStore::retry_outbox(std::int64_t id, std::int64_t not_before_ms, std::string_view error,
-                               bool dead, std::int64_t now_ms) {
+void SqliteStore::retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
+                               std::string_view error, bool dead, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
-    requeue_row(*c, id, not_before_ms, error, dead, true, now_ms);
+    requeue_row(*c, id, claim, not_before_ms, error, dead, true, now_ms);
     tx.commit();
 }
 
-int SqliteStore::drop_push_token(std::string_view push_token, std::int64_t unless_after_ms,
-                                 std::int64_t now_ms) {
+int SqliteStore::drop_push_token(std::string_view push_token, std::string_view topic,
+                                 std::int64_t unless_after_ms, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
-    int n = drop_token_rows(*c, push_token, unless_after_ms, now_ms);
+    int n = drop_token_rows(*c, push_token, topic, unless_after_ms, now_ms);
     tx.commit();
     return n;
 }
@@ -418,18 +443,19 @@ void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, st
     for (const auto& r : results) {
         switch (r.kind) {
             case K::done:
-                finish_row(*c, r.id, {}, now_ms);
+                finish_row(*c, r.id, r.lease_until_ms);
                 break;
             case K::retry:
             case K::defer:
-                requeue_row(*c, r.id, r.not_before_ms, r.error, false, r.kind == K::retry, now_ms);
+                requeue_row(*c, r.id, r.lease_until_ms, r.not_before_ms, r.error, false,
+                            r.kind == K::retry, now_ms);
                 break;
             case K::dead:
-                requeue_row(*c, r.id, now_ms, r.error, true, true, now_ms);
+                requeue_row(*c, r.id, r.lease_until_ms, now_ms, r.error, true, true, now_ms);
                 break;
             case K::drop_token:
-                drop_token_rows(*c, r.token, r.unless_after_ms, now_ms);
-                finish_row(*c, r.id, r.error, now_ms);
+                drop_token_rows(*c, r.token, r.topic, r.unless_after_ms, now_ms);
+                finish_row(*c, r.id, r.lease_until_ms);
                 break;
         }
     }

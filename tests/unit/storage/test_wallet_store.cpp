@@ -110,11 +110,12 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
     BOOST_TEST(store->claim_outbox(10, 3'000'001, 30'000).empty());  // leased
     tx(1);  // a change while the push is in flight makes a new pending row
     BOOST_TEST(store->outbox_counts().pending == 2);
-    store->finish_outbox(claimed[0].id, 3'000'100);
-    store->retry_outbox(claimed[1].id, 3'500'000, "503", false, 3'000'100);
+    store->finish_outbox(claimed[0].id, claimed[0].lease_until_ms, 3'000'100);
+    store->retry_outbox(claimed[1].id, claimed[1].lease_until_ms, 3'500'000, "503", false,
+                        3'000'100);
     // The retried row merged into the newer pending row for the same token.
     auto c2 = store->outbox_counts();
-    BOOST_TEST(c2.done == 1);
+    BOOST_TEST(c2.done == 0);  // delivered rows are deleted
     BOOST_TEST(c2.pending == 2);
     BOOST_TEST(c2.sending == 0);
     // A process that dies while sending: the lease runs out and the row is claimed again.
@@ -122,7 +123,11 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
     BOOST_TEST(again.size() == 2u);
     auto reclaimed = store->claim_outbox(10, 4'002'000, 1000);
     BOOST_TEST(reclaimed.size() == 2u);
-    store->retry_outbox(reclaimed[0].id, 0, "BadTopic", true, 4'002'100);
+    // The first claim's answer arriving late leaves the newer claim alone.
+    store->finish_outbox(again[0].id, again[0].lease_until_ms, 4'002'050);
+    BOOST_TEST(store->outbox_counts().sending == 2);
+    store->retry_outbox(reclaimed[0].id, reclaimed[0].lease_until_ms, 0, "BadTopic", true,
+                        4'002'100);
     BOOST_TEST(store->outbox_counts().dead == 1);
 }
 
@@ -136,12 +141,15 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     BOOST_REQUIRE(claimed.size() == 3u);
     std::map<std::string, std::int64_t> id;
     for (const auto& item : claimed) id[item.target] = item.id;
-    store->settle_outbox({{id["tokA"], K::done, 0, "", "", 0},
-                          {id["tokB"], K::drop_token, 0, "Unregistered", "tokB", 6000},
-                          {id["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", 0}},
-                         3'000'500);
+    std::map<std::string, std::int64_t> claim;
+    for (const auto& item : claimed) claim[item.target] = item.lease_until_ms;
+    store->settle_outbox(
+        {{id["tokA"], claim["tokA"], K::done, 0, "", "", "", 0},
+         {id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB", "pass.x", 6000},
+         {id["tokC"], claim["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", "", 0}},
+        3'000'500);
     auto counts = store->outbox_counts();
-    BOOST_TEST(counts.done == 2);
+    BOOST_TEST(counts.done == 0);
     BOOST_TEST(counts.pending == 1);
     BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.empty());
     BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.size() == 1u);
@@ -159,9 +167,10 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     // Deferral (identity paused) does not count as an attempt; dead rows can be revived.
     auto both = store->claim_outbox(10, 3'300'000, 60'000);
     BOOST_REQUIRE(both.size() == 2u);
-    store->settle_outbox({{both[0].id, K::defer, 3'400'000, "paused", "", 0},
-                          {both[1].id, K::dead, 0, "BadTopic", "", 0}},
-                         3'300'100);
+    store->settle_outbox(
+        {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0},
+         {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0}},
+        3'300'100);
     auto deferred = store->claim_outbox(10, 3'400'000, 60'000);
     BOOST_REQUIRE(deferred.size() == 1u);
     BOOST_TEST(deferred[0].attempts == 0);
@@ -174,8 +183,21 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
 
 BOOST_FIXTURE_TEST_CASE(drop_token_respects_reregistration, Wallet) {
     store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
-    BOOST_TEST(store->drop_push_token("tokA", 4000, 9000) == 0);  // registered after 410's time
-    BOOST_TEST(store->drop_push_token("tokA", 6000, 9000) == 1);
+    storage::NewCard nc;
+    nc.program = card.program;
+    nc.number = CardNumber("4000000000000002");
+    nc.serial = SerialNumber("serial2");
+    nc.auth_token = AuthToken(std::string(32, 'b'));
+    nc.now = 1000;
+    BOOST_REQUIRE(store->create_card(nc).value);
+    // The same device holds a pass of another type with the same token.
+    BOOST_TEST((store->register_device("dev1", "tokA", "pass.other", SerialNumber("serial2"),
+                                       5000) == storage::RegisterStatus::created));
+    // registered after 410's time: kept
+    BOOST_TEST(store->drop_push_token("tokA", "pass.x", 4000, 9000) == 0);
+    BOOST_TEST(store->drop_push_token("tokA", "pass.x", 6000, 9000) == 1);
+    // Only the topic APNs named lost its registration.
+    BOOST_TEST(store->updated_serials("dev1", "pass.other", std::nullopt).serials.size() == 1u);
     BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.empty());
 }
 
