@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "apns/client.hpp"
+#include "apns_load.hpp"
 #include "common/random.hpp"
 #include "crypto/dev_certs.hpp"
 #include "fake_apns.hpp"
@@ -82,68 +83,10 @@ double h2load(std::uint16_t port, std::size_t n, unsigned clients, unsigned stre
     return rate;
 }
 
-struct Run {
-    double rate = 0;
-    std::size_t ok = 0;
-    apns::ClientStats stats;
-};
-
 // Sends `n` pushes through one Client with `connections`, keeping `in_flight` outstanding.
-Run run_client(const std::filesystem::path& dir, std::uint16_t port, unsigned connections,
-               std::size_t n, std::size_t in_flight) {
-    net::io_context ioc(1);
-    apns::ClientOptions options;
-    options.host = "127.0.0.1";
-    options.port = port;
-    options.ca_file = (dir / "root-ca.pem").string();
-    options.connections = connections;
-    options.max_queued = in_flight * 2;
-    auto client = std::make_unique<apns::Client>(
-        ioc.get_executor(), options,
-        apns::Credentials::from_files(dir / "pass.pem", dir / "pass.key", dir / "wwdr.pem"));
-
-    std::size_t started = 0;
-    std::size_t done = 0;
-    std::size_t ok = 0;
-    std::size_t target = 0;
-    Clock::time_point end;
-    std::function<void()> launch = [&] {
-        ++started;
-        apns::Push push;
-        push.device_token = kToken;
-        push.topic = kTopic;
-        client->async_push(std::move(push), [&](apns::PushResult r) {
-            ++done;
-            ok += r.ok() ? 1u : 0u;
-            if (started < target) {
-                launch();
-            } else if (done == target) {
-                end = Clock::now();
-                ioc.stop();
-            }
-        });
-    };
-    auto batch = [&](std::size_t count) {
-        target += count;
-        for (std::size_t i = 0; i < std::min(in_flight, count); ++i) {
-            launch();
-        }
-        ioc.restart();
-        ioc.run();
-    };
-    // Warm-up: every connection up, allocator caches filled; not timed.
-    batch(in_flight * connections * 2);
-    const std::size_t warm_ok = ok;
-    const auto start = Clock::now();
-    batch(n);
-    Run run;
-    run.rate = static_cast<double>(n) / std::chrono::duration<double>(end - start).count();
-    run.ok = ok - warm_ok;
-    run.stats = client->stats();
-    client.reset();
-    ioc.restart();
-    ioc.run_for(std::chrono::seconds(2));
-    return run;
+bench::ClientRun run_client(const std::filesystem::path& dir, std::uint16_t port,
+                            unsigned connections, std::size_t n, std::size_t in_flight) {
+    return bench::run_apns_client(dir, port, connections, n, in_flight, kToken, kTopic);
 }
 
 }  // namespace
@@ -168,13 +111,13 @@ int main(int argc, char** argv) {
     double c1m100 = 0;
     double c1m1000 = 0;
     double c4m250 = 0;
-    Run ours[2];
+    bench::ClientRun ours[2];
     for (unsigned round = 0; round < rounds; ++round) {
         c1m100 = std::max(c1m100, h2load(open_fake.port(), n, 1, 100, body));
         c1m1000 = std::max(c1m1000, h2load(open_fake.port(), n, 1, 1000, body));
         c4m250 = std::max(c4m250, h2load(open_fake.port(), n, 4, 250, body));
         for (const unsigned i : {0u, 1u}) {
-            Run run = run_client(dir, cert_fake.port(), i == 0 ? 1 : 4, n, in_flight);
+            bench::ClientRun run = run_client(dir, cert_fake.port(), i == 0 ? 1 : 4, n, in_flight);
             if (run.ok != n) {
                 std::fprintf(stderr, "apns::Client: only %zu of %zu pushes ok\n", run.ok, n);
                 return 1;

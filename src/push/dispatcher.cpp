@@ -382,16 +382,31 @@ void Dispatcher::flush() {
 // before the coroutine resumes.
 net::awaitable<void> Dispatcher::write(
     std::shared_ptr<std::vector<storage::OutboxSettlement>> batch) {
-    const auto now = now_ms();
-    try {
-        (void)co_await db_.run([&](storage::Store& s) {
-            s.settle_outbox(*batch, now);
-            return true;
-        });
-    } catch (const std::exception& e) {
-        // The rows stay claimed; their lease runs out and they are sent again.
-        log::error("push: writing outcomes failed",
-                   {{"rows", std::to_string(batch->size())}, {"error", e.what()}});
+    // A busy database must not strand pushes APNs already accepted: try again a few
+    // times; if it still fails the rows stay claimed and are sent again after the lease.
+    net::steady_timer pause(strand_);
+    for (int attempt = 1;; ++attempt) {
+        const auto now = now_ms();
+        std::string failure;
+        try {
+            (void)co_await db_.run([&](storage::Store& s) {
+                s.settle_outbox(*batch, now);
+                return true;
+            });
+            co_return;
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (attempt == 5) {
+            log::error("push: writing outcomes failed; the rows are sent again after their lease",
+                       {{"rows", std::to_string(batch->size())}, {"error", failure}});
+            co_return;
+        }
+        log::warn("push: writing outcomes failed, retrying",
+                  {{"rows", std::to_string(batch->size())}, {"error", failure}});
+        pause.expires_after(std::chrono::milliseconds(100 << attempt));
+        error_code ec;
+        co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
     }
 }
 

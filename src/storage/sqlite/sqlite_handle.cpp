@@ -141,7 +141,12 @@ Statement Connection::prepare(const char* sql) {
 
 std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
-Transaction::Transaction(Connection& c) : conn_(c) { conn_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& c) : conn_(c) {
+    if (conn_.write_lock() != nullptr) {
+        writer_ = std::unique_lock(*conn_.write_lock());
+    }
+    conn_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
     if (!done_) {
@@ -152,6 +157,9 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     conn_.exec("COMMIT");
     done_ = true;
+    if (writer_.owns_lock()) {
+        writer_.unlock();
+    }
 }
 
 }  // namespace cardsmith::storage::sqlite

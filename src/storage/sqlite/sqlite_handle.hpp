@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,8 +61,15 @@ public:
     [[nodiscard]] std::int64_t last_insert_id() const;
     [[nodiscard]] sqlite3* raw() const { return db_; }
 
+    // Write transactions of this process take `lock` first. SQLite allows one writer at a
+    // time anyway; queueing writers on a mutex instead of SQLite's busy handler (which
+    // sleeps and retries) keeps commits back to back and tail latency low.
+    void set_write_lock(std::mutex* lock) { write_lock_ = lock; }
+    [[nodiscard]] std::mutex* write_lock() const { return write_lock_; }
+
 private:
     sqlite3* db_ = nullptr;
+    std::mutex* write_lock_ = nullptr;
     std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
 
@@ -77,6 +85,7 @@ public:
 
 private:
     Connection& conn_;
+    std::unique_lock<std::mutex> writer_;
     bool done_ = false;
 };
 

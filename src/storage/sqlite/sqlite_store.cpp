@@ -29,6 +29,7 @@ const std::string& put_blob(Connection& c, const StoredImage& image) {
 SqliteStore::SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms) {
     for (unsigned i = 0; i < std::max(1u, connections); ++i) {
         idle_.push_back(std::make_unique<Connection>(path, busy_timeout_ms));
+        idle_.back()->set_write_lock(&write_lock_);
     }
 }
 

@@ -96,6 +96,7 @@ private:
     Lease lease();
     std::optional<domain::Program> read_program(Statement& st, Connection& c);
 
+    std::mutex write_lock_;  // one writer at a time in this process (Transaction)
     std::mutex mutex_;
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;

@@ -320,7 +320,9 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
     // A 'sending' row whose lease ran out belongs to a process that died: claim it again,
     // unless a newer pending row for the same token exists (then that one carries the push).
     // A pending row waits while a push to its token is in flight: changes made meanwhile
-    // coalesce into it, and the device fetches them all after one more push.
+    // coalesce into it, and the device fetches them all after one more push. (The unary
+    // + keeps SQLite on the outbox_target index for that check: without statistics it
+    // would pick outbox_due and scan every row in flight for each due row.)
     c->prepare(
          "DELETE FROM outbox WHERE state = 'sending' AND not_before <= ?1 AND EXISTS "
          "(SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.kind = outbox.kind AND "
@@ -331,7 +333,7 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
         "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
         "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
         "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
-        "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
+        "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
         "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
         "RETURNING id, kind, target, topic, attempts, created_at");
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
