@@ -12,6 +12,10 @@
 
 namespace cardsmith::storage::sqlite {
 
+// The outbox claim (exposed so a test can check its query plan: it must look up in-flight
+// rows of a token through the outbox_target index, not scan them).
+extern const char* const kClaimOutboxSql;
+
 class SqliteStore final : public Store {
 public:
     SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms);

@@ -5,6 +5,15 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace cardsmith::storage::sqlite {
+
+const char* const kClaimOutboxSql =
+    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
+    "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
+    "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
+    "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
+    "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
+    "RETURNING id, kind, target, topic, attempts, created_at";
+
 namespace {
 
 constexpr std::int64_t kMaxBalance = 1'000'000'000'000'000;  // 10^15 points
@@ -329,13 +338,7 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
          "p.target = outbox.target AND p.topic = outbox.topic)")
         .bind(1, now_ms)
         .run();
-    auto st = c->prepare(
-        "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
-        "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
-        "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
-        "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
-        "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
-        "RETURNING id, kind, target, topic, attempts, created_at");
+    auto st = c->prepare(kClaimOutboxSql);
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
     std::vector<OutboxItem> out;
     while (st.step()) {
