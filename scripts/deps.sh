@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libssl-dev libzip-dev zlib1g-dev libnghttp2-dev libqrencode-dev libsqlite3-dev libpq-dev
-  libtomlplusplus-dev clang-format python3 curl nghttp2-client wrk
+  libtomlplusplus-dev clang-format python3 curl nghttp2-client wrk zbar-tools tidy
 )
 missing=()
 for p in "${packages[@]}"; do
