@@ -23,6 +23,10 @@ net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc)
 net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& rc);
 
+net::awaitable<Response> handle_stylesheet(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_join_qr(ApiContext& ctx, RequestContext& rc, bool svg);
+net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc);

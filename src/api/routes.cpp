@@ -22,6 +22,13 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/identities", bind(handle_list_identities));
     router.add(V::put, "/api/v1/programs/{slug}/identity", bind(handle_set_program_identity));
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
+    router.add(V::get, "/c/{serial}", bind(handle_card_page));
+    router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
+    router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
+    router.add(V::get, "/join/{slug}/qr.svg",
+               [&ctx](RequestContext& rc) { return handle_join_qr(ctx, rc, true); });
+    router.add(V::get, "/join/{slug}/qr.png",
+               [&ctx](RequestContext& rc) { return handle_join_qr(ctx, rc, false); });
 }
 
 }  // namespace cardsmith::api

@@ -1,0 +1,186 @@
+// Public pages and their assets (CONTRACT §3 "Public pages"): the card page
+// (links.page), the enrollment link's QR codes, the stylesheet and program images.
+#include <charconv>
+
+#include "api/handlers.hpp"
+#include "api/request_helpers.hpp"
+#include "common/random.hpp"
+#include "domain/design.hpp"
+#include "http/response.hpp"
+#include "qr/qr.hpp"
+#include "web/assets.hpp"
+#include "web/pages.hpp"
+
+namespace cardsmith::api {
+namespace {
+
+// Pages carry a fresh nonce for their one <style> element; scripts are never allowed.
+Response html_page(http::status status, std::string body, const std::string& nonce,
+                   unsigned version) {
+    auto res =
+        http_server::bytes_response(status, "text/html; charset=utf-8", std::move(body), version);
+    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'nonce-" + nonce +
+                                           "'; img-src 'self' data:; form-action 'self'; "
+                                           "base-uri 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    return res;
+}
+
+Response error_page(const RequestContext& rc, http::status status, std::string_view lang,
+                    std::string_view key) {
+    return html_page(status, web::render_error_page(lang, static_cast<int>(status), key),
+                     random::base64url(16), rc.request.version());
+}
+
+web::ProgramLook look_of(const ApiContext& ctx, const domain::Program& p) {
+    web::ProgramLook look;
+    look.name = p.name;
+    look.description = p.design.description;
+    look.organization = p.design.organization_name;
+    look.colors = {p.design.background.hex(), p.design.foreground.hex(), p.design.label.hex()};
+    look.logo_url =
+        ctx.public_url + "/images/" + p.slug + "/logo@2x.png?v=" + std::to_string(p.design_version);
+    return look;
+}
+
+// ?size= in pixels for PNGs: 64-4096, default 512.
+int requested_size(const RequestContext& rc) {
+    int size = 512;
+    if (auto it = rc.query.find("size"); it != rc.query.end()) {
+        const auto& s = it->second;
+        int v = 0;
+        auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (err == std::errc{} && p == s.data() + s.size()) {
+            size = std::clamp(v, qr::kMinPngPixels, qr::kMaxPngPixels);
+        }
+    }
+    return size;
+}
+
+// `src`: a short channel tag carried into the link (poster, till, email...).
+std::optional<std::string> channel_tag(const RequestContext& rc) {
+    auto it = rc.query.find("src");
+    if (it == rc.query.end()) {
+        return std::string();
+    }
+    const auto& s = it->second;
+    if (s.empty() || s.size() > 32) {
+        return std::nullopt;
+    }
+    for (char c : s) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+            return std::nullopt;
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+net::awaitable<Response> handle_stylesheet(ApiContext&, RequestContext& rc) {
+    auto res =
+        http_server::bytes_response(http::status::ok, std::string(web::kStylesheetContentType),
+                                    std::string(web::stylesheet()), rc.request.version());
+    // The pages link it with ?v=<hash of the text>: cache for good.
+    res.set(http::field::cache_control, "public, max-age=31536000, immutable");
+    res.set("X-Content-Type-Options", "nosniff");
+    co_return res;
+}
+
+// GET /images/{slug}/{file}: the program's current design images (logo@2x.png...), for
+// pages and Google Wallet. `?v=` (the design version) only busts caches.
+net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& rc) {
+    const std::string& file = rc.param("file");
+    if (file.size() <= 4 || !file.ends_with(".png")) {
+        co_return fail(not_found("image"), rc.request);
+    }
+    const std::string name = file.substr(0, file.size() - 4);
+    const std::string& slug = rc.param("slug");
+    auto image = co_await ctx.db.run([&](storage::Store& s) {
+        std::optional<std::string> out;
+        if (auto p = s.find_program(slug)) {
+            auto images = s.design_images(p->id, p->design_version);
+            if (auto it = images.find(name); it != images.end()) {
+                out = std::move(it->second);
+            }
+        }
+        return out;
+    });
+    if (!image) {
+        co_return fail(not_found("image"), rc.request);
+    }
+    auto res = http_server::bytes_response(http::status::ok, "image/png", std::move(*image),
+                                           rc.request.version());
+    res.set(http::field::cache_control, "public, max-age=300");
+    res.set("X-Content-Type-Options", "nosniff");
+    co_return res;
+}
+
+// GET /join/{slug}/qr.svg and qr.png: the enrollment link, `?src=` carried into it.
+net::awaitable<Response> handle_join_qr(ApiContext& ctx, RequestContext& rc, bool svg) {
+    const std::string& slug = rc.param("slug");
+    auto src = channel_tag(rc);
+    if (!src) {
+        co_return fail(invalid("src", "must be 1-32 of a-z, A-Z, 0-9, '-' and '_'"), rc.request);
+    }
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program) {
+        co_return fail(not_found("program"), rc.request);
+    }
+    std::string url = ctx.public_url + "/join/" + program->slug;
+    if (!src->empty()) {
+        url += "?src=" + *src;
+    }
+    const auto matrix = qr::encode(url);
+    Response res;
+    if (svg) {
+        res = http_server::bytes_response(http::status::ok, "image/svg+xml", qr::to_svg(matrix, 0),
+                                          rc.request.version());
+    } else {
+        res = http_server::bytes_response(http::status::ok, "image/png",
+                                          qr::to_png(matrix, requested_size(rc)),
+                                          rc.request.version());
+    }
+    res.set(http::field::cache_control, "public, max-age=3600");
+    res.set("X-Content-Type-Options", "nosniff");
+    co_return res;
+}
+
+// GET /c/{serial} (links.page): the card drawn like the pass, with the wallet buttons.
+net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
+    const SerialNumber serial(rc.param("serial"));
+    auto found = co_await ctx.db.run([&](storage::Store& s) {
+        std::optional<std::pair<domain::Card, domain::Program>> out;
+        if (auto card = s.find_card(serial)) {
+            if (auto program = s.find_program(card->program)) {
+                out.emplace(std::move(*card), std::move(*program));
+            }
+        }
+        return out;
+    });
+    if (!found) {
+        co_return error_page(rc, http::status::not_found, "en", "card_not_found");
+    }
+    const auto& [card, program] = *found;
+    web::CardPage page;
+    page.lang = program.design.locale;
+    page.look = look_of(ctx, program);
+    page.style_nonce = random::base64url(16);
+    page.holder_name = card.holder.name;
+    page.card_number = card.number.value();
+    page.tier = domain::tier_for(program.design.tiers, card.lifetime_points);
+    page.offer = card.offer.empty() ? program.design.default_offer : card.offer;
+    page.balance = card.balance;
+    page.qr_svg = qr::to_svg(qr::encode(card.number.value()), 0);
+    page.pkpass_url = ctx.public_url + "/p/" + card.serial.value() + ".pkpass";
+    page.platform = web::platform_from_user_agent(rc.request[http::field::user_agent]);
+    auto res =
+        html_page(http::status::ok, web::render_card(page), page.style_nonce, rc.request.version());
+    // The page's URL is the holder's secret: no shared caches, not indexed.
+    res.set(http::field::cache_control, "private, no-cache");
+    res.set("X-Robots-Tag", "noindex");
+    co_return res;
+}
+
+}  // namespace cardsmith::api

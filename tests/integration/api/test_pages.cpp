@@ -1,0 +1,134 @@
+// Public pages against the real server: the card page (links.page), the enrollment QR
+// codes (decoded by zbarimg, an independent decoder), the stylesheet and program images.
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "http_client.hpp"
+#include "server_process.hpp"
+
+using namespace cardsmith;
+namespace json = boost::json;
+using test::bhttp::verb;
+
+namespace {
+
+std::string path_of(const std::string& url) {
+    auto scheme = url.find("://");
+    return url.substr(url.find('/', scheme + 3));
+}
+
+std::string zbarimg(const std::string& png) {
+    test::TempDir dir;
+    const auto file = dir.path() / "qr.png";
+    std::ofstream(file, std::ios::binary) << png;
+    const std::string cmd = "zbarimg --nodbus --raw -q " + file.string() + " 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    BOOST_REQUIRE(pipe != nullptr);
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+    BOOST_REQUIRE_MESSAGE(pclose(pipe) == 0,
+                          "zbarimg failed (scripts/deps.sh installs it): " + out);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+struct Shop {
+    test::ServerProcess server;
+    test::Client client{server.port()};
+    std::string key;
+    json::object card;
+    Shop() {
+        auto m = client.post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
+        key = std::string(test::json_of(m).at("apiKey").as_string());
+        BOOST_REQUIRE_EQUAL(
+            client
+                .post_json("/api/v1/programs",
+                           {{"slug", "bean"}, {"name", "Bean <There>"}, {"template", "coffee"}},
+                           key)
+                .result_int(),
+            201);
+        auto c = client.post_json("/api/v1/programs/bean/cards",
+                                  {{"holder", {{"name", "Anna \"<b>\""}}}, {"balance", 1250}}, key);
+        BOOST_REQUIRE_EQUAL(c.result_int(), 201);
+        card = test::json_of(c).as_object();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pages)
+
+BOOST_AUTO_TEST_CASE(card_page_draws_the_card_with_the_wallet_button) {
+    Shop s;
+    const auto page_path = path_of(std::string(s.card.at("links").at("page").as_string()));
+    const std::string number(s.card.at("cardNumber").as_string());
+    auto page = s.client.request(
+        verb::get, page_path, "",
+        {{"User-Agent",
+          "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"}});
+    BOOST_REQUIRE_EQUAL(page.result_int(), 200);
+    BOOST_TEST(page[test::bhttp::field::content_type] == "text/html; charset=utf-8");
+    const std::string csp(page["Content-Security-Policy"]);
+    BOOST_TEST(csp.find("default-src 'none'") != std::string::npos);
+    BOOST_TEST(csp.find("script-src") == std::string::npos);  // none at all: default-src 'none'
+    BOOST_TEST(page["X-Content-Type-Options"] == "nosniff");
+    BOOST_TEST(page[test::bhttp::field::cache_control] == "private, no-cache");
+    const auto& html = page.body();
+    BOOST_TEST(html.rfind("<!doctype html>", 0) == 0u);
+    BOOST_TEST(html.find("<script") == std::string::npos);
+    BOOST_TEST(html.find(number.substr(0, 4) + " " + number.substr(4, 4)) != std::string::npos);
+    BOOST_TEST(html.find("/p/" + std::string(s.card.at("serial").as_string()) + ".pkpass") !=
+               std::string::npos);
+    BOOST_TEST(html.find("<svg") != std::string::npos);                // the card-number QR
+    BOOST_TEST(html.find("Bean &lt;There&gt;") != std::string::npos);  // escaped
+    BOOST_TEST(html.find("<b>") == std::string::npos);
+    BOOST_TEST(html.find("1,250") != std::string::npos);
+    // The nonce of the page's <style> is the one the CSP allows.
+    std::smatch m;
+    BOOST_REQUIRE(std::regex_search(html, m, std::regex("<style nonce=\"([^\"]+)\"")));
+    BOOST_TEST(csp.find("'nonce-" + m[1].str() + "'") != std::string::npos);
+    // The stylesheet it links and the logo it shows are served.
+    BOOST_REQUIRE(
+        std::regex_search(html, m, std::regex("href=\"(/assets/cardsmith\\.css[^\"]*)\"")));
+    auto css = s.client.get(m[1].str());
+    BOOST_TEST(css.result_int() == 200);
+    BOOST_TEST(css[test::bhttp::field::content_type] == "text/css; charset=utf-8");
+    BOOST_TEST(css[test::bhttp::field::cache_control].find("immutable") != std::string::npos);
+    auto logo = s.client.get("/images/bean/logo@2x.png");
+    BOOST_TEST(logo.result_int() == 200);
+    BOOST_TEST(logo[test::bhttp::field::content_type] == "image/png");
+    BOOST_TEST(logo.body().rfind("\x89PNG", 0) == 0u);
+    BOOST_TEST(s.client.get("/images/bean/nope.png").result_int() == 404);
+    BOOST_TEST(s.client.get("/images/bean/..%2f..%2fetc%2fpasswd").result_int() == 404);
+    BOOST_TEST(s.client.get("/images/other/logo.png").result_int() == 404);
+
+    auto missing = s.client.get("/c/nosuchserial");
+    BOOST_TEST(missing.result_int() == 404);
+    BOOST_TEST(missing[test::bhttp::field::content_type] == "text/html; charset=utf-8");
+}
+
+BOOST_AUTO_TEST_CASE(join_qr_codes_decode_to_the_enrollment_link) {
+    Shop s;
+    const std::string join = s.server.public_url() + "/join/bean";
+    auto png = s.client.get("/join/bean/qr.png?size=256&src=poster");
+    BOOST_REQUIRE_EQUAL(png.result_int(), 200);
+    BOOST_TEST(png[test::bhttp::field::content_type] == "image/png");
+    BOOST_TEST(zbarimg(png.body()) == join + "?src=poster");
+    auto plain = s.client.get("/join/bean/qr.png");
+    BOOST_TEST(zbarimg(plain.body()) == join);
+    auto big = s.client.get("/join/bean/qr.png?size=100000");  // clamped, still a QR
+    BOOST_TEST(zbarimg(big.body()) == join);
+    auto svg = s.client.get("/join/bean/qr.svg?src=till");
+    BOOST_TEST(svg.result_int() == 200);
+    BOOST_TEST(svg[test::bhttp::field::content_type] == "image/svg+xml");
+    BOOST_TEST(svg.body().find("<svg") != std::string::npos);
+    BOOST_TEST(s.client.get("/join/bean/qr.svg?src=%3Cscript%3E").result_int() == 422);
+    BOOST_TEST(s.client.get("/join/nosuch/qr.svg").result_int() == 404);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
