@@ -25,6 +25,8 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/c/{serial}", bind(handle_card_page));
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
+    router.add(V::get, "/join/{slug}", bind(handle_join_page));
+    router.add(V::post, "/join/{slug}", bind(handle_join_submit), {16 * 1024});
     router.add(V::get, "/join/{slug}/qr.svg",
                [&ctx](RequestContext& rc) { return handle_join_qr(ctx, rc, true); });
     router.add(V::get, "/join/{slug}/qr.png",

@@ -371,4 +371,9 @@ std::string SecretBox::key_id() const {
     return to_hex(digest.data(), 4);
 }
 
+std::string SecretBox::derive(std::string_view purpose) const {
+    return hmac_sha256_hex(
+        std::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()), purpose);
+}
+
 }  // namespace cardsmith::crypto

@@ -40,6 +40,9 @@ public:
 
     // First 8 hex characters of SHA-256(key): tells keys apart in logs, reveals nothing useful.
     [[nodiscard]] std::string key_id() const;
+    // A key for another purpose ("csrf", ...), derived with HMAC-SHA256(key, purpose), hex:
+    // one server key, independent subkeys.
+    [[nodiscard]] std::string derive(std::string_view purpose) const;
 
 private:
     std::array<unsigned char, 32> key_{};

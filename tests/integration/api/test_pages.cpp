@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "http_client.hpp"
@@ -129,6 +130,108 @@ BOOST_AUTO_TEST_CASE(join_qr_codes_decode_to_the_enrollment_link) {
     BOOST_TEST(svg.body().find("<svg") != std::string::npos);
     BOOST_TEST(s.client.get("/join/bean/qr.svg?src=%3Cscript%3E").result_int() == 422);
     BOOST_TEST(s.client.get("/join/nosuch/qr.svg").result_int() == 404);
+}
+
+namespace {
+
+std::string form_encode(const std::map<std::string, std::string>& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) {
+        if (!out.empty()) out += '&';
+        out += k + '=';
+        for (char ch : v) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+                out += ch;
+            } else if (c == ' ') {
+                out += '+';
+            } else {
+                char buf[4];
+                std::snprintf(buf, sizeof buf, "%%%02X", c);
+                out += buf;
+            }
+        }
+    }
+    return out;
+}
+
+struct JoinForm {
+    std::string cookie, csrf;
+};
+
+JoinForm open_form(test::Client& client, const std::string& target) {
+    auto page = client.get(target);
+    BOOST_REQUIRE_EQUAL(page.result_int(), 200);
+    std::string set_cookie(page[test::bhttp::field::set_cookie]);
+    BOOST_REQUIRE(set_cookie.rfind("cs_join=", 0) == 0u);
+    BOOST_TEST(set_cookie.find("HttpOnly") != std::string::npos);
+    BOOST_TEST(set_cookie.find("SameSite=Lax") != std::string::npos);
+    std::smatch m;
+    BOOST_REQUIRE(
+        std::regex_search(page.body(), m, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
+    return {set_cookie.substr(0, set_cookie.find(';')), m[1].str()};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(join_form_issues_a_card_and_opens_its_page) {
+    Shop s;
+    auto page = s.client.get("/join/bean?src=poster");
+    BOOST_REQUIRE_EQUAL(page.result_int(), 200);
+    BOOST_TEST(page.body().find("<script") == std::string::npos);
+    BOOST_TEST(page.body().find("name=\"src\" value=\"poster\"") != std::string::npos);
+    BOOST_TEST(std::string(page["Content-Security-Policy"]).find("form-action 'self'") !=
+               std::string::npos);
+    BOOST_TEST(s.client.get("/join/nosuch").result_int() == 404);
+
+    auto form = open_form(s.client, "/join/bean?src=till");
+    auto post = [&](const std::map<std::string, std::string>& fields, const std::string& cookie,
+                    const std::string& type = "application/x-www-form-urlencoded") {
+        return s.client.request(verb::post, "/join/bean", form_encode(fields),
+                                {{"Content-Type", type}, {"Cookie", cookie}});
+    };
+    // Errors: the page again, the message by the field, the typed values kept; no card.
+    auto bad =
+        post({{"csrf", form.csrf}, {"name", "Zoë <x>"}, {"phone", "0151 1234"}, {"src", "till"}},
+             form.cookie);
+    BOOST_TEST(bad.result_int() == 422);
+    BOOST_TEST(bad.body().find("Zoë &lt;x&gt;") != std::string::npos);
+    BOOST_TEST(bad.body().find("0151 1234") != std::string::npos);
+    BOOST_TEST(bad.body().find("aria-invalid=\"true\"") != std::string::npos);
+    // Cross-site posts: no cookie, another cookie, a forged token.
+    BOOST_TEST(post({{"csrf", form.csrf}, {"name", "Zoe"}, {"consent", "on"}}, "").result_int() ==
+               403);
+    BOOST_TEST(post({{"csrf", form.csrf}, {"name", "Zoe"}, {"consent", "on"}},
+                    "cs_join=AAAAAAAAAAAAAAAAAAAAAA")
+                   .result_int() == 403);
+    BOOST_TEST(
+        post({{"csrf", std::string(64, 'a')}, {"name", "Zoe"}, {"consent", "on"}}, form.cookie)
+            .result_int() == 403);
+    BOOST_TEST(post({{"csrf", form.csrf}, {"name", "Zoe"}, {"consent", "on"}}, form.cookie,
+                    "application/json")
+                   .result_int() == 415);
+    auto list = s.client.get("/metrics").body();
+    BOOST_TEST(list.find("cardsmith_enrollments_total") == std::string::npos);  // none issued
+
+    // A good post: 303 to the new card's page, which shows the name and the pkpass link.
+    auto ok = post({{"csrf", form.csrf},
+                    {"name", "Zoe Example"},
+                    {"phone", "+49 151 2345 6789"},
+                    {"email", "Zoe@Example.COM"},
+                    {"consent", "on"},
+                    {"src", "till"}},
+                   form.cookie);
+    BOOST_REQUIRE_EQUAL(ok.result_int(), 303);
+    const std::string location(ok[test::bhttp::field::location]);
+    BOOST_REQUIRE(location.rfind("/c/", 0) == 0u);
+    auto card_page = s.client.get(location);
+    BOOST_TEST(card_page.result_int() == 200);
+    BOOST_TEST(card_page.body().find("Zoe Example") != std::string::npos);
+    BOOST_TEST(card_page.body().find("/p/" + location.substr(3) + ".pkpass") != std::string::npos);
+    auto pass = s.client.get("/p/" + location.substr(3) + ".pkpass");
+    BOOST_TEST(pass.result_int() == 200);
+    BOOST_TEST(s.client.get("/metrics").body().find("cardsmith_enrollments_total 1") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

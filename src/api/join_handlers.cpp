@@ -1,0 +1,223 @@
+// Enrollment by link or QR code: GET /join/{slug} (the form) and POST /join/{slug} (the
+// card), CONTRACT §3 "Public pages". The form works without JavaScript; a double-submit
+// cookie with an HMAC token protects it from cross-site posts.
+#include <boost/url/parse.hpp>
+#include <unordered_map>
+
+#include "api/card_issuer.hpp"
+#include "api/handlers.hpp"
+#include "api/request_helpers.hpp"
+#include "common/log.hpp"
+#include "common/random.hpp"
+#include "crypto/hash.hpp"
+#include "domain/holder.hpp"
+#include "http/response.hpp"
+#include "web/pages.hpp"
+
+namespace cardsmith::api {
+namespace {
+
+constexpr std::string_view kCookie = "cs_join";
+
+std::string cookie_value(const http_server::Request& request, std::string_view name) {
+    std::string_view header = request[http::field::cookie];
+    while (!header.empty()) {
+        auto end = header.find(';');
+        auto part = header.substr(0, end);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+            part[name.size()] == '=') {
+            return std::string(part.substr(name.size() + 1));
+        }
+        if (end == std::string_view::npos) break;
+        header.remove_prefix(end + 1);
+    }
+    return {};
+}
+
+bool plausible_nonce(std::string_view v) {
+    return v.size() == 22 && std::all_of(v.begin(), v.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+           });
+}
+
+std::string csrf_token(const ApiContext& ctx, std::string_view nonce, std::string_view slug) {
+    static const std::string kNoKey = random::hex(32);  // without a server key: per process
+    const std::string key = ctx.secrets != nullptr ? ctx.secrets->derive("csrf") : kNoKey;
+    return crypto::hmac_sha256_hex(key, std::string(nonce) + "|" + std::string(slug));
+}
+
+// Channel tag (poster, till...) and referral code carried through the form.
+std::string clean_tag(const std::unordered_map<std::string, std::string>& m, const char* key) {
+    auto it = m.find(key);
+    if (it == m.end() || it->second.empty() || it->second.size() > 32) {
+        return {};
+    }
+    for (char c : it->second) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+            return {};
+        }
+    }
+    return it->second;
+}
+
+std::unordered_map<std::string, std::string> parse_form(std::string_view body) {
+    std::unordered_map<std::string, std::string> out;
+    const std::string target = "/?" + std::string(body);
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) {
+        return out;
+    }
+    for (const auto& param : url->params()) {
+        out[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
+    }
+    return out;
+}
+
+web::ProgramLook look_of(const ApiContext& ctx, const domain::Program& p) {
+    web::ProgramLook look;
+    look.name = p.name;
+    look.description = p.design.description;
+    look.organization = p.design.organization_name;
+    look.colors = {p.design.background.hex(), p.design.foreground.hex(), p.design.label.hex()};
+    look.logo_url =
+        ctx.public_url + "/images/" + p.slug + "/logo@2x.png?v=" + std::to_string(p.design_version);
+    return look;
+}
+
+struct FormState {
+    std::map<std::string, std::string> values;
+    std::map<std::string, std::string> errors;
+    std::string src, ref;
+};
+
+// The join page with a fresh or kept cookie nonce; sets the cookie on the response.
+Response join_page(const ApiContext& ctx, const RequestContext& rc, const domain::Program& p,
+                   http::status status, const FormState& state) {
+    std::string nonce = cookie_value(rc.request, kCookie);
+    if (!plausible_nonce(nonce)) {
+        nonce = random::base64url(16);
+    }
+    web::JoinPage page;
+    page.lang = p.design.locale;
+    page.look = look_of(ctx, p);
+    page.action = "/join/" + p.slug;
+    page.csrf_token = csrf_token(ctx, nonce, p.slug);
+    page.style_nonce = random::base64url(16);
+    page.values = state.values;
+    page.errors = state.errors;
+    page.src = state.src;
+    page.ref = state.ref;
+    auto res = http_server::bytes_response(status, "text/html; charset=utf-8",
+                                           web::render_join(page), rc.request.version());
+    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'nonce-" +
+                                           page.style_nonce +
+                                           "'; img-src 'self' data:; form-action 'self'; "
+                                           "base-uri 'none'; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set(http::field::cache_control, "no-store");
+    const bool https = ctx.public_url.rfind("https://", 0) == 0;
+    res.set(http::field::set_cookie, std::string(kCookie) + "=" + nonce +
+                                         "; Path=/join; HttpOnly; SameSite=Lax; Max-Age=86400" +
+                                         (https ? "; Secure" : ""));
+    return res;
+}
+
+Response not_found_page(const RequestContext& rc) {
+    auto res = http_server::bytes_response(http::status::not_found, "text/html; charset=utf-8",
+                                           web::render_error_page("en", 404, "program_not_found"),
+                                           rc.request.version());
+    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self'");
+    res.set("X-Content-Type-Options", "nosniff");
+    return res;
+}
+
+}  // namespace
+
+net::awaitable<Response> handle_join_page(ApiContext& ctx, RequestContext& rc) {
+    const std::string& slug = rc.param("slug");
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program) {
+        co_return not_found_page(rc);
+    }
+    FormState state;
+    state.src = clean_tag(rc.query, "src");
+    state.ref = clean_tag(rc.query, "ref");
+    co_return join_page(ctx, rc, *program, http::status::ok, state);
+}
+
+net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc) {
+    const std::string& slug = rc.param("slug");
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program) {
+        co_return not_found_page(rc);
+    }
+    std::string_view type = rc.request[http::field::content_type];
+    if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded") {
+        co_return fail({ApiErrc::unsupported_media_type,
+                        "send the form as application/x-www-form-urlencoded",
+                        {}},
+                       rc.request);
+    }
+    auto form = parse_form(rc.request.body());
+    FormState state;
+    state.src = clean_tag(form, "src");
+    state.ref = clean_tag(form, "ref");
+    for (const char* field : {"name", "phone", "email", "consent"}) {
+        if (auto it = form.find(field); it != form.end()) {
+            state.values[field] = it->second.substr(0, 300);
+        }
+    }
+    // The token must be the HMAC of this browser's cookie: another site cannot read it.
+    const std::string nonce = cookie_value(rc.request, kCookie);
+    const auto token = form.find("csrf");
+    if (!plausible_nonce(nonce) || token == form.end() ||
+        !crypto::constant_time_equal(token->second, csrf_token(ctx, nonce, program->slug))) {
+        state.errors["form"] = "session_expired";
+        co_return join_page(ctx, rc, *program, http::status::forbidden, state);
+    }
+    domain::Holder holder;
+    const std::string name = state.values["name"];
+    if (name.empty()) {
+        state.errors["name"] = "required";
+    } else if (name.size() > 100 || !domain::is_clean_text(name)) {
+        state.errors["name"] = "invalid_name";
+    } else {
+        holder.name = name;
+    }
+    if (const auto& phone = state.values["phone"]; !phone.empty()) {
+        if (auto normal = domain::normalize_phone(phone)) {
+            holder.phone = *normal;
+        } else {
+            state.errors["phone"] = "invalid_phone";
+        }
+    }
+    if (const auto& email = state.values["email"]; !email.empty()) {
+        if (auto normal = domain::normalize_email(email)) {
+            holder.email = *normal;
+        } else {
+            state.errors["email"] = "invalid_email";
+        }
+    }
+    if (state.values["consent"] != "on") {
+        state.errors["consent"] = "consent_required";
+    }
+    if (!state.errors.empty()) {
+        co_return join_page(ctx, rc, *program, http::status::unprocessable_entity, state);
+    }
+    auto card = co_await async_issue_card(ctx, *program, std::move(holder), 0);
+    if (!card) {
+        co_return fail(card.error(), rc.request);
+    }
+    log::info("card enrolled",
+              {{"program", program->slug}, {"src", state.src.empty() ? "direct" : state.src}});
+    // No `src` label: tags come from links anyone can make, labels must stay few.
+    ctx.metrics.counter_add("cardsmith_enrollments_total", "Cards issued through /join", {});
+    Response res{http::status::see_other, rc.request.version()};
+    res.set(http::field::location, "/c/" + card->serial.value());
+    res.set(http::field::cache_control, "no-store");
+    co_return res;
+}
+
+}  // namespace cardsmith::api
