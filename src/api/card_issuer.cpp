@@ -9,7 +9,8 @@ namespace cardsmith::api {
 
 net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
                                                       const domain::Program& program,
-                                                      domain::Holder holder, std::int64_t balance) {
+                                                      domain::Holder holder, std::int64_t balance,
+                                                      std::string_view source) {
     constexpr int kAttempts = 8;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         storage::NewCard n;
@@ -19,6 +20,7 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         n.auth_token = AuthToken(random::base64url(24));  // 32 characters
         n.holder = holder;
         n.balance = balance;
+        n.source = std::string(source);
         n.now = unix_seconds(std::chrono::system_clock::now());
         auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
         if (out.status == storage::StoreStatus::ok) {

@@ -8,9 +8,8 @@ namespace cardsmith::api {
 
 inline constexpr std::int64_t kMaxBalance = 1'000'000'000'000;  // 10^12 points
 
-[[nodiscard]] net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
-                                                                    const domain::Program& program,
-                                                                    domain::Holder holder,
-                                                                    std::int64_t balance);
+[[nodiscard]] net::awaitable<Result<domain::Card>> async_issue_card(
+    ApiContext& ctx, const domain::Program& program, domain::Holder holder, std::int64_t balance,
+    std::string_view source = "api");
 
 }  // namespace cardsmith::api

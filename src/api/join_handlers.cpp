@@ -206,7 +206,10 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
     if (!state.errors.empty()) {
         co_return join_page(ctx, rc, *program, http::status::unprocessable_entity, state);
     }
-    auto card = co_await async_issue_card(ctx, *program, std::move(holder), 0);
+    // Named, not a temporary in the co_await (GCC 12 destroys such temporaries twice); it
+    // outlives the call, which takes a view.
+    const std::string source = state.src.empty() ? "join" : state.src;
+    auto card = co_await async_issue_card(ctx, *program, std::move(holder), 0, source);
     if (!card) {
         co_return fail(card.error(), rc.request);
     }

@@ -47,6 +47,7 @@ json::object card_view(const ApiContext& ctx, const domain::Program& p, const do
         {"balance", c.balance},
         {"lifetimePoints", c.lifetime_points},
         {"tier", or_null(tier)},
+        {"source", c.source},
         {"createdAt", iso(c.created_at)},
         {"updatedAt", iso(c.modified_at)},
         {"links",

@@ -65,6 +65,7 @@ struct Card {
     std::int64_t update_seq = 0;   // pass update tag (apple-wallet.md §2.3)
     std::int64_t modified_at = 0;  // unix seconds, Last-Modified of the pass
     std::int64_t created_at = 0;
+    std::string source = "api";  // enrollment channel: "api", "join", or a /join?src= tag
 };
 
 // A slug is the program's public name in URLs: [a-z0-9-], 2-64 chars, no leading or

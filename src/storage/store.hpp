@@ -55,6 +55,7 @@ struct NewCard {
     domain::Holder holder;
     std::int64_t balance = 0;
     std::int64_t now = 0;
+    std::string source = "api";  // enrollment channel
 };
 
 // One row of the points ledger.

@@ -8,9 +8,10 @@
 namespace cardsmith::storage::sqlite {
 
 // Statements are cached by the address of their SQL text, so each lives in one constant.
-#define CARD_SELECT                                                                       \
-    "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, " \
-    "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at " \
+#define CARD_SELECT                                                                        \
+    "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, "  \
+    "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at, " \
+    "source "                                                                              \
     "FROM cards "
 inline constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
 inline constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
@@ -31,6 +32,7 @@ inline domain::Card read_card(Statement& st) {
     c.update_seq = st.int64(11);
     c.modified_at = st.int64(12);
     c.created_at = st.int64(13);
+    c.source = st.text(14);
     return c;
 }
 

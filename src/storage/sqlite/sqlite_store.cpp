@@ -270,8 +270,8 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
         c->prepare(
              "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "
              "holder_phone, holder_email, balance, lifetime_points, update_seq, "
-             "modified_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, "
-             "?10, ?10)")
+             "modified_at, created_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, "
+             "?10, ?10, ?11)")
             .bind(1, n.program.value())
             .bind(2, n.number.value())
             .bind(3, n.serial.value())
@@ -282,6 +282,7 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
             .bind(8, n.balance)
             .bind(9, seq)
             .bind(10, n.now)
+            .bind(11, n.source)
             .run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};

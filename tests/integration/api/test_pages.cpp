@@ -230,6 +230,16 @@ BOOST_AUTO_TEST_CASE(join_form_issues_a_card_and_opens_its_page) {
     BOOST_TEST(card_page.body().find("/p/" + location.substr(3) + ".pkpass") != std::string::npos);
     auto pass = s.client.get("/p/" + location.substr(3) + ".pkpass");
     BOOST_TEST(pass.result_int() == 200);
+    // The card records the channel it came through.
+    std::smatch digits;
+    BOOST_REQUIRE(std::regex_search(card_page.body(), digits,
+                                    std::regex("(\\d{4}) (\\d{4}) (\\d{4}) (\\d{4})")));
+    auto api_card = s.client.get(
+        "/api/v1/cards/" + digits[1].str() + digits[2].str() + digits[3].str() + digits[4].str(),
+        s.key);
+    BOOST_REQUIRE_EQUAL(api_card.result_int(), 200);
+    BOOST_TEST(test::json_of(api_card).at("source").as_string() == "till");
+    BOOST_TEST(test::json_of(api_card).at("holder").at("email").as_string() == "Zoe@example.com");
     BOOST_TEST(s.client.get("/metrics").body().find("cardsmith_enrollments_total 1") !=
                std::string::npos);
 }
