@@ -147,6 +147,32 @@ net::awaitable<Response> handle_join_qr(ApiContext& ctx, RequestContext& rc, boo
     co_return res;
 }
 
+// GET /join/{slug}/poster: a printable A4 (or ?paper=a5) poster with the join QR code.
+net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc) {
+    const std::string& slug = rc.param("slug");
+    auto src = channel_tag(rc);
+    if (!src) {
+        co_return fail(invalid("src", "must be 1-32 of a-z, A-Z, 0-9, '-' and '_'"), rc.request);
+    }
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program) {
+        co_return error_page(rc, http::status::not_found, "en", "program_not_found");
+    }
+    web::PosterPage page;
+    page.lang = program->design.locale;
+    page.look = look_of(ctx, *program);
+    page.style_nonce = random::base64url(16);
+    page.join_url = ctx.public_url + "/join/" + program->slug;
+    // The poster's own channel unless the link names another.
+    page.join_url += "?src=" + (src->empty() ? std::string("poster") : *src);
+    page.qr_svg = qr::to_svg(qr::encode(page.join_url), 0);
+    if (auto it = rc.query.find("paper"); it != rc.query.end() && it->second == "a5") {
+        page.paper = web::PaperSize::a5;
+    }
+    co_return html_page(http::status::ok, web::render_poster(page), page.style_nonce,
+                        rc.request.version());
+}
+
 // GET /c/{serial} (links.page): the card drawn like the pass, with the wallet buttons.
 net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     const SerialNumber serial(rc.param("serial"));

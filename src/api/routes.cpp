@@ -27,6 +27,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
     router.add(V::get, "/join/{slug}", bind(handle_join_page));
     router.add(V::post, "/join/{slug}", bind(handle_join_submit), {16 * 1024});
+    router.add(V::get, "/join/{slug}/poster", bind(handle_join_poster));
     router.add(V::get, "/join/{slug}/qr.svg",
                [&ctx](RequestContext& rc) { return handle_join_qr(ctx, rc, true); });
     router.add(V::get, "/join/{slug}/qr.png",

@@ -130,6 +130,16 @@ BOOST_AUTO_TEST_CASE(join_qr_codes_decode_to_the_enrollment_link) {
     BOOST_TEST(svg.body().find("<svg") != std::string::npos);
     BOOST_TEST(s.client.get("/join/bean/qr.svg?src=%3Cscript%3E").result_int() == 422);
     BOOST_TEST(s.client.get("/join/nosuch/qr.svg").result_int() == 404);
+
+    // The printable poster: its QR carries the poster channel.
+    auto poster = s.client.get("/join/bean/poster?paper=a5");
+    BOOST_REQUIRE_EQUAL(poster.result_int(), 200);
+    BOOST_TEST(poster.body().find("<svg") != std::string::npos);  // the QR code
+    BOOST_TEST(std::string(s.client.get("/assets/cardsmith.css").body()).find("@page") !=
+               std::string::npos);  // print sizes live in the stylesheet
+    BOOST_TEST(poster.body().find("<script") == std::string::npos);
+    BOOST_TEST(poster.body().find(join + "?src=poster") != std::string::npos);
+    BOOST_TEST(s.client.get("/join/nosuch/poster").result_int() == 404);
 }
 
 namespace {
