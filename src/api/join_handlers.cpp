@@ -6,6 +6,7 @@
 
 #include "api/card_issuer.hpp"
 #include "api/handlers.hpp"
+#include "api/page_views.hpp"
 #include "api/request_helpers.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
@@ -74,17 +75,6 @@ std::unordered_map<std::string, std::string> parse_form(std::string_view body) {
     return out;
 }
 
-web::ProgramLook look_of(const ApiContext& ctx, const domain::Program& p) {
-    web::ProgramLook look;
-    look.name = p.name;
-    look.description = p.design.description;
-    look.organization = p.design.organization_name;
-    look.colors = {p.design.background.hex(), p.design.foreground.hex(), p.design.label.hex()};
-    look.logo_url =
-        ctx.public_url + "/images/" + p.slug + "/logo@2x.png?v=" + std::to_string(p.design_version);
-    return look;
-}
-
 struct FormState {
     std::map<std::string, std::string> values;
     std::map<std::string, std::string> errors;
@@ -100,7 +90,7 @@ Response join_page(const ApiContext& ctx, const RequestContext& rc, const domain
     }
     web::JoinPage page;
     page.lang = p.design.locale;
-    page.look = look_of(ctx, p);
+    page.look = program_look(ctx, p);
     page.action = "/join/" + p.slug;
     page.csrf_token = csrf_token(ctx, nonce, p.slug);
     page.style_nonce = random::base64url(16);
@@ -108,14 +98,7 @@ Response join_page(const ApiContext& ctx, const RequestContext& rc, const domain
     page.errors = state.errors;
     page.src = state.src;
     page.ref = state.ref;
-    auto res = http_server::bytes_response(status, "text/html; charset=utf-8",
-                                           web::render_join(page), rc.request.version());
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'nonce-" +
-                                           page.style_nonce +
-                                           "'; img-src 'self' data:; form-action 'self'; "
-                                           "base-uri 'none'; frame-ancestors 'none'");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Referrer-Policy", "no-referrer");
+    auto res = html_page(status, web::render_join(page), page.style_nonce, rc.request.version());
     res.set(http::field::cache_control, "no-store");
     const bool https = ctx.public_url.rfind("https://", 0) == 0;
     res.set(http::field::set_cookie, std::string(kCookie) + "=" + nonce +
@@ -125,12 +108,7 @@ Response join_page(const ApiContext& ctx, const RequestContext& rc, const domain
 }
 
 Response not_found_page(const RequestContext& rc) {
-    auto res = http_server::bytes_response(http::status::not_found, "text/html; charset=utf-8",
-                                           web::render_error_page("en", 404, "program_not_found"),
-                                           rc.request.version());
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self'");
-    res.set("X-Content-Type-Options", "nosniff");
-    return res;
+    return error_page(http::status::not_found, "en", "program_not_found", rc.request.version());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/handlers.hpp"
+#include "api/page_views.hpp"
 #include "api/request_helpers.hpp"
 #include "common/random.hpp"
 #include "domain/design.hpp"
@@ -13,36 +14,6 @@
 
 namespace cardsmith::api {
 namespace {
-
-// Pages carry a fresh nonce for their one <style> element; scripts are never allowed.
-Response html_page(http::status status, std::string body, const std::string& nonce,
-                   unsigned version) {
-    auto res =
-        http_server::bytes_response(status, "text/html; charset=utf-8", std::move(body), version);
-    res.set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'nonce-" + nonce +
-                                           "'; img-src 'self' data:; form-action 'self'; "
-                                           "base-uri 'none'; frame-ancestors 'none'");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Referrer-Policy", "no-referrer");
-    return res;
-}
-
-Response error_page(const RequestContext& rc, http::status status, std::string_view lang,
-                    std::string_view key) {
-    return html_page(status, web::render_error_page(lang, static_cast<int>(status), key),
-                     random::base64url(16), rc.request.version());
-}
-
-web::ProgramLook look_of(const ApiContext& ctx, const domain::Program& p) {
-    web::ProgramLook look;
-    look.name = p.name;
-    look.description = p.design.description;
-    look.organization = p.design.organization_name;
-    look.colors = {p.design.background.hex(), p.design.foreground.hex(), p.design.label.hex()};
-    look.logo_url =
-        ctx.public_url + "/images/" + p.slug + "/logo@2x.png?v=" + std::to_string(p.design_version);
-    return look;
-}
 
 // ?size= in pixels for PNGs: 64-4096, default 512.
 int requested_size(const RequestContext& rc) {
@@ -156,11 +127,12 @@ net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc)
     }
     auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
     if (!program) {
-        co_return error_page(rc, http::status::not_found, "en", "program_not_found");
+        co_return error_page(http::status::not_found, "en", "program_not_found",
+                             rc.request.version());
     }
     web::PosterPage page;
     page.lang = program->design.locale;
-    page.look = look_of(ctx, *program);
+    page.look = program_look(ctx, *program);
     page.style_nonce = random::base64url(16);
     page.join_url = ctx.public_url + "/join/" + program->slug;
     // The poster's own channel unless the link names another.
@@ -186,12 +158,12 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
         return out;
     });
     if (!found) {
-        co_return error_page(rc, http::status::not_found, "en", "card_not_found");
+        co_return error_page(http::status::not_found, "en", "card_not_found", rc.request.version());
     }
     const auto& [card, program] = *found;
     web::CardPage page;
     page.lang = program.design.locale;
-    page.look = look_of(ctx, program);
+    page.look = program_look(ctx, program);
     page.style_nonce = random::base64url(16);
     page.holder_name = card.holder.name;
     page.card_number = card.number.value();

@@ -1,0 +1,23 @@
+#pragma once
+// What the public pages share: the program's look for the web renderers and the HTML
+// response with its security headers (a CSP that allows no script, the page's <style>
+// by nonce).
+#include <string>
+#include <string_view>
+
+#include "api/api_context.hpp"
+#include "http/types.hpp"
+#include "web/pages.hpp"
+
+namespace cardsmith::api {
+
+[[nodiscard]] web::ProgramLook program_look(const ApiContext& ctx, const domain::Program& p);
+
+[[nodiscard]] http_server::Response html_page(http::status status, std::string body,
+                                              const std::string& style_nonce, unsigned version);
+
+// An error page (404 "program_not_found"...) in `lang`.
+[[nodiscard]] http_server::Response error_page(http::status status, std::string_view lang,
+                                               std::string_view message_key, unsigned version);
+
+}  // namespace cardsmith::api
