@@ -10,7 +10,8 @@ namespace cardsmith::api {
 net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
                                                       const domain::Program& program,
                                                       domain::Holder holder, std::int64_t balance,
-                                                      std::string_view source) {
+                                                      std::string_view source,
+                                                      std::string_view birthday) {
     constexpr int kAttempts = 8;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         storage::NewCard n;
@@ -21,6 +22,7 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         n.holder = holder;
         n.balance = balance;
         n.source = std::string(source);
+        n.birthday = std::string(birthday);
         n.now = unix_seconds(std::chrono::system_clock::now());
         auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
         if (out.status == storage::StoreStatus::ok) {

@@ -10,6 +10,6 @@ inline constexpr std::int64_t kMaxBalance = 1'000'000'000'000;  // 10^12 points
 
 [[nodiscard]] net::awaitable<Result<domain::Card>> async_issue_card(
     ApiContext& ctx, const domain::Program& program, domain::Holder holder, std::int64_t balance,
-    std::string_view source = "api");
+    std::string_view source = "api", std::string_view birthday = {});
 
 }  // namespace cardsmith::api

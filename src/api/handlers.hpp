@@ -33,6 +33,7 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
 net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
 

@@ -89,7 +89,17 @@ Response join_page(const ApiContext& ctx, const RequestContext& rc, const domain
         nonce = random::base64url(16);
     }
     web::JoinPage page;
-    page.lang = p.design.locale;
+    page.lang = p.enrollment.language.empty() ? p.design.locale : p.enrollment.language;
+    const auto mode = [](domain::FieldMode m) {
+        return m == domain::FieldMode::off        ? web::FieldMode::off
+               : m == domain::FieldMode::optional ? web::FieldMode::optional
+                                                  : web::FieldMode::required;
+    };
+    page.form.name = mode(p.enrollment.name);
+    page.form.phone = mode(p.enrollment.phone);
+    page.form.email = mode(p.enrollment.email);
+    page.form.birthday = mode(p.enrollment.birthday);
+    page.form.terms_url = p.enrollment.terms_url;
     page.look = program_look(ctx, p);
     page.action = "/join/" + p.slug;
     page.csrf_token = csrf_token(ctx, nonce, p.slug);
@@ -142,7 +152,7 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
     FormState state;
     state.src = clean_tag(form, "src");
     state.ref = clean_tag(form, "ref");
-    for (const char* field : {"name", "phone", "email", "consent"}) {
+    for (const char* field : {"name", "phone", "email", "birthday", "consent"}) {
         if (auto it = form.find(field); it != form.end()) {
             state.values[field] = it->second.substr(0, 300);
         }
@@ -156,26 +166,48 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
         co_return join_page(ctx, rc, *program, http::status::forbidden, state);
     }
     domain::Holder holder;
-    const std::string name = state.values["name"];
-    if (name.empty()) {
-        state.errors["name"] = "required";
-    } else if (name.size() > 100 || !domain::is_clean_text(name)) {
-        state.errors["name"] = "invalid_name";
-    } else {
-        holder.name = name;
+    std::string birthday;
+    const auto& rules = program->enrollment;
+    // A field the form does not show is ignored; a required one must be there.
+    const auto take = [&](const char* field, domain::FieldMode m) -> std::string {
+        if (m == domain::FieldMode::off) {
+            return {};
+        }
+        const std::string value = state.values[field];
+        if (value.empty() && m == domain::FieldMode::required) {
+            state.errors[field] = "required";
+        }
+        return value;
+    };
+    if (auto name = take("name", rules.name); !name.empty()) {
+        if (name.size() > 100 || !domain::is_clean_text(name)) {
+            state.errors["name"] = "invalid_name";
+        } else {
+            holder.name = name;
+        }
     }
-    if (const auto& phone = state.values["phone"]; !phone.empty()) {
+    if (auto phone = take("phone", rules.phone); !phone.empty()) {
         if (auto normal = domain::normalize_phone(phone)) {
             holder.phone = *normal;
         } else {
             state.errors["phone"] = "invalid_phone";
         }
     }
-    if (const auto& email = state.values["email"]; !email.empty()) {
+    if (auto email = take("email", rules.email); !email.empty()) {
         if (auto normal = domain::normalize_email(email)) {
             holder.email = *normal;
         } else {
             state.errors["email"] = "invalid_email";
+        }
+    }
+    if (auto day = take("birthday", rules.birthday); !day.empty()) {
+        const auto now = std::chrono::system_clock::now();
+        const int year = static_cast<int>(
+            std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now)).year());
+        if (domain::is_valid_birthday(day, year)) {
+            birthday = day;
+        } else {
+            state.errors["birthday"] = "invalid_birthday";
         }
     }
     if (state.values["consent"] != "on") {
@@ -187,7 +219,7 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
     // Named, not a temporary in the co_await (GCC 12 destroys such temporaries twice); it
     // outlives the call, which takes a view.
     const std::string source = state.src.empty() ? "join" : state.src;
-    auto card = co_await async_issue_card(ctx, *program, std::move(holder), 0, source);
+    auto card = co_await async_issue_card(ctx, *program, std::move(holder), 0, source, birthday);
     if (!card) {
         co_return fail(card.error(), rc.request);
     }

@@ -21,6 +21,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::post, "/api/v1/identities", bind(handle_save_identity));
     router.add(V::get, "/api/v1/identities", bind(handle_list_identities));
     router.add(V::put, "/api/v1/programs/{slug}/identity", bind(handle_set_program_identity));
+    router.add(V::put, "/api/v1/programs/{slug}/enrollment", bind(handle_set_program_enrollment));
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
     router.add(V::get, "/c/{serial}", bind(handle_card_page));
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));

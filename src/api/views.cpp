@@ -30,6 +30,7 @@ json::object program_view(const ApiContext& ctx, const domain::Program& p) {
         {"design", domain::design_to_json(p.design)},
         {"createdAt", iso(p.created_at)},
         {"identity", p.identity ? json::value(p.identity->value()) : json::value(nullptr)},
+        {"enrollment", domain::enrollment_to_json(p.enrollment)},
         {"links", {{"join", ctx.public_url + "/join/" + p.slug}}},
     };
 }

@@ -7,6 +7,7 @@
 
 #include "common/ids.hpp"
 #include "domain/design.hpp"
+#include "domain/enrollment.hpp"
 #include "domain/holder.hpp"
 
 namespace cardsmith::domain {
@@ -34,6 +35,7 @@ struct Program {
     Design design;
     std::int64_t created_at = 0;
     std::optional<IdentityId> identity;  // the merchant's own Apple identity; none: config's
+    EnrollmentSettings enrollment;       // the /join form
 };
 
 // A merchant's own Apple pass identity (pass type id certificate and key), checked at

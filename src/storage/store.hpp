@@ -56,6 +56,7 @@ struct NewCard {
     std::int64_t balance = 0;
     std::int64_t now = 0;
     std::string source = "api";  // enrollment channel
+    std::string birthday;        // YYYY-MM-DD or empty
 };
 
 // One row of the points ledger.
@@ -237,6 +238,8 @@ public:
     // their passes on phones carry the old pass type id.
     virtual StoreStatus set_program_identity(ProgramId program,
                                              std::optional<IdentityId> identity) = 0;
+    // Replaces the program's enrollment form settings (validated JSON).
+    virtual StoreStatus set_program_enrollment(ProgramId program, std::string_view json) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

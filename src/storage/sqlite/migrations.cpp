@@ -165,13 +165,15 @@ ALTER TABLE programs ADD COLUMN identity_id INTEGER REFERENCES identities(id);
 // Enrollment: where each card came from (the `src` channel tag of /join links, "api").
 constexpr const char* kV3 = R"sql(
 ALTER TABLE cards ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+ALTER TABLE cards ADD COLUMN birthday TEXT;          -- YYYY-MM-DD when the form asked
+ALTER TABLE programs ADD COLUMN enrollment_json TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX cards_program_source ON cards(program_id, source);
 )sql";
 
 constexpr std::array<Migration, 3> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
-    {3, "card source (enrollment channel)", kV3},
+    {3, "enrollment: card source and birthday, form settings", kV3},
 }};
 
 }  // namespace

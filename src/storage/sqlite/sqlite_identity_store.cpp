@@ -123,6 +123,15 @@ StoreStatus SqliteStore::set_program_identity(ProgramId program,
     return StoreStatus::ok;
 }
 
+StoreStatus SqliteStore::set_program_enrollment(ProgramId program, std::string_view json) {
+    auto c = lease();
+    c->prepare("UPDATE programs SET enrollment_json = ?2 WHERE id = ?1")
+        .bind(1, program.value())
+        .bind(2, json)
+        .run();
+    return sqlite3_changes(c->raw()) > 0 ? StoreStatus::ok : StoreStatus::not_found;
+}
+
 #undef IDENTITY_SELECT
 
 }  // namespace cardsmith::storage::sqlite

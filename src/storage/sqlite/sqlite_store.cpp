@@ -8,9 +8,9 @@
 namespace cardsmith::storage::sqlite {
 namespace {
 
-#define PROGRAM_SELECT                                                                       \
-    "SELECT id, merchant_id, slug, name, template, design_version, created_at, identity_id " \
-    "FROM programs "
+#define PROGRAM_SELECT                                                                        \
+    "SELECT id, merchant_id, slug, name, template, design_version, created_at, identity_id, " \
+    "enrollment_json FROM programs "
 constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
 constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
 #undef PROGRAM_SELECT
@@ -219,6 +219,14 @@ std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connecti
     if (auto identity = st.int64(7); identity != 0) {
         p.identity = IdentityId(identity);
     }
+    {
+        std::vector<domain::Problem> bad;
+        p.enrollment = domain::enrollment_from_json(boost::json::parse(st.text(8)), bad);
+        if (!bad.empty()) {
+            throw StorageError("stored enrollment settings of " + p.slug +
+                               " are invalid: " + bad[0].field + " " + bad[0].message);
+        }
+    }
     auto d = c.prepare("SELECT design_json FROM designs WHERE program_id = ?1 AND version = ?2");
     d.bind(1, p.id.value()).bind(2, p.design_version);
     if (!d.step()) {
@@ -270,8 +278,8 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
         c->prepare(
              "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "
              "holder_phone, holder_email, balance, lifetime_points, update_seq, "
-             "modified_at, created_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, "
-             "?10, ?10, ?11)")
+             "modified_at, created_at, source, birthday) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+             "?8, ?9, ?10, ?10, ?11, ?12)")
             .bind(1, n.program.value())
             .bind(2, n.number.value())
             .bind(3, n.serial.value())
@@ -283,6 +291,7 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
             .bind(9, seq)
             .bind(10, n.now)
             .bind(11, n.source)
+            .bind_optional(12, n.birthday)
             .run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};

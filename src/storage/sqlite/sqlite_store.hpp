@@ -75,6 +75,7 @@ public:
     std::optional<domain::Identity> find_identity(IdentityId id) override;
     StoreStatus set_program_identity(ProgramId program,
                                      std::optional<IdentityId> identity) override;
+    StoreStatus set_program_enrollment(ProgramId program, std::string_view json) override;
 
 private:
     // Bumps a card's update tag and modified time, and queues one push per registered

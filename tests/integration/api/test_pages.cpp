@@ -254,4 +254,55 @@ BOOST_AUTO_TEST_CASE(join_form_issues_a_card_and_opens_its_page) {
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(program_decides_the_form_fields_terms_and_language) {
+    Shop s;
+    auto put = [&](const std::string& body, const std::string& key) {
+        return s.client.request(
+            verb::put, "/api/v1/programs/bean/enrollment", body,
+            {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+    };
+    BOOST_TEST(put(R"({"fields":{"phone":"sometimes"}})", s.key).result_int() == 422);
+    BOOST_TEST(put(R"x({"termsUrl":"javascript:alert(1)"})x", s.key).result_int() == 422);
+    auto other = s.client.post_json("/api/v1/merchants", {{"name", "Other"}}, s.server.admin_key());
+    BOOST_TEST(put("{}", std::string(test::json_of(other).at("apiKey").as_string())).result_int() ==
+               404);
+    auto set = put(R"({"fields":{"phone":"required","email":"off","birthday":"optional"},
+                      "termsUrl":"https://bean.example/terms","language":"ru"})",
+                   s.key);
+    BOOST_REQUIRE_MESSAGE(set.result_int() == 200, set.body());
+    BOOST_TEST(test::json_of(set).at("enrollment").at("fields").at("email").as_string() == "off");
+
+    auto page = s.client.get("/join/bean");
+    const auto& html = page.body();
+    BOOST_TEST(html.find("lang=\"ru\"") != std::string::npos);
+    BOOST_TEST(html.find("name=\"email\"") == std::string::npos);  // off
+    BOOST_TEST(html.find("name=\"birthday\"") != std::string::npos);
+    BOOST_TEST(html.find("https://bean.example/terms") != std::string::npos);
+    BOOST_TEST(std::regex_search(html, std::regex("name=\"phone\"[^>]*required")));
+
+    auto form = open_form(s.client, "/join/bean");
+    auto post = [&](const std::map<std::string, std::string>& fields) {
+        return s.client.request(
+            verb::post, "/join/bean", form_encode(fields),
+            {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", form.cookie}});
+    };
+    auto missing = post({{"csrf", form.csrf}, {"name", "Ivan"}, {"consent", "on"}});
+    BOOST_TEST(missing.result_int() == 422);  // phone required now
+    auto bad_day = post({{"csrf", form.csrf},
+                         {"name", "Ivan"},
+                         {"phone", "+7 916 123 45 67"},
+                         {"birthday", "1990-02-30"},
+                         {"consent", "on"}});
+    BOOST_TEST(bad_day.result_int() == 422);
+    auto ok = post({{"csrf", form.csrf},
+                    {"name", "Ivan"},
+                    {"phone", "+7 916 123 45 67"},
+                    {"email", "ignored@example.com"},  // not on the form: ignored
+                    {"birthday", "1990-02-28"},
+                    {"consent", "on"}});
+    BOOST_REQUIRE_EQUAL(ok.result_int(), 303);
+    auto card_page = s.client.get(std::string(ok[test::bhttp::field::location]));
+    BOOST_TEST(card_page.body().find("lang=\"ru\"") == std::string::npos);  // design's locale
+}
+
 BOOST_AUTO_TEST_SUITE_END()
