@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/hex.hpp"
+
 namespace cardsmith::random {
 
 void fill(void* out, std::size_t n) {
@@ -52,16 +54,9 @@ std::string base64url(std::size_t bytes) {
 }
 
 std::string hex(std::size_t bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::vector<unsigned char> buf(bytes);
     fill(buf.data(), buf.size());
-    std::string out;
-    out.reserve(bytes * 2);
-    for (unsigned char b : buf) {
-        out += kHex[b >> 4];
-        out += kHex[b & 0xF];
-    }
-    return out;
+    return to_hex(buf.data(), buf.size());
 }
 
 }  // namespace cardsmith::random

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "common/hex.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/openssl_ptr.hpp"
 
@@ -16,17 +17,6 @@ namespace {
 
 using EvpMacPtr = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC_free>>;
 using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX_free>>;
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out += kHex[data[i] >> 4];
-        out += kHex[data[i] & 0x0F];
-    }
-    return out;
-}
 
 // Digest of `data` into `out` (at least EVP_MAX_MD_SIZE bytes); returns the length.
 std::size_t digest(const EVP_MD* md, std::string_view data, unsigned char* out) {

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/hex.hpp"
 #include "common/random.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
@@ -108,30 +109,6 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     }
     if ((acc & ((1U << bits) - 1U)) != 0) {
         return std::nullopt;
-    }
-    return out;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out += kHex[data[i] >> 4];
-        out += kHex[data[i] & 0x0F];
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/check.hpp"
+#include "common/hex.hpp"
 
 namespace cardsmith::http_server {
 namespace {
@@ -35,19 +36,6 @@ std::vector<std::string_view> split_segments(std::string_view path) {
         rest.remove_prefix(slash + 1);
     }
     return segments;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 // Percent-decodes one path segment ('+' stays literal in paths); nullopt if malformed.
