@@ -1,7 +1,6 @@
 // Enrollment by link or QR code: GET /join/{slug} (the form) and POST /join/{slug} (the
 // card), CONTRACT §3 "Public pages". The form works without JavaScript; a double-submit
 // cookie with an HMAC token protects it from cross-site posts.
-#include <boost/url/parse.hpp>
 #include <unordered_map>
 
 #include "api/card_issuer.hpp"
@@ -12,6 +11,7 @@
 #include "common/random.hpp"
 #include "crypto/hash.hpp"
 #include "domain/holder.hpp"
+#include "http/query.hpp"
 #include "http/response.hpp"
 #include "web/pages.hpp"
 
@@ -49,30 +49,9 @@ std::string csrf_token(const ApiContext& ctx, std::string_view nonce, std::strin
 }
 
 // Channel tag (poster, till...) and referral code carried through the form.
-std::string clean_tag(const std::unordered_map<std::string, std::string>& m, const char* key) {
+std::string clean_tag(const http_server::Params& m, const char* key) {
     auto it = m.find(key);
-    if (it == m.end() || it->second.empty() || it->second.size() > 32) {
-        return {};
-    }
-    for (char c : it->second) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
-            return {};
-        }
-    }
-    return it->second;
-}
-
-std::unordered_map<std::string, std::string> parse_form(std::string_view body) {
-    std::unordered_map<std::string, std::string> out;
-    const std::string target = "/?" + std::string(body);
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url) {
-        return out;
-    }
-    for (const auto& param : url->params()) {
-        out[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
-    }
-    return out;
+    return it != m.end() && is_link_tag(it->second) ? it->second : std::string();
 }
 
 struct FormState {
@@ -148,7 +127,7 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
                         {}},
                        rc.request);
     }
-    auto form = parse_form(rc.request.body());
+    auto form = http_server::parse_form(rc.request.body());
     FormState state;
     state.src = clean_tag(form, "src");
     state.ref = clean_tag(form, "ref");

@@ -35,16 +35,7 @@ std::optional<std::string> channel_tag(const RequestContext& rc) {
     if (it == rc.query.end()) {
         return std::string();
     }
-    const auto& s = it->second;
-    if (s.empty() || s.size() > 32) {
-        return std::nullopt;
-    }
-    for (char c : s) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
-            return std::nullopt;
-        }
-    }
-    return s;
+    return is_link_tag(it->second) ? std::optional(it->second) : std::nullopt;
 }
 
 }  // namespace

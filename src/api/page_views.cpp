@@ -1,9 +1,17 @@
 #include "api/page_views.hpp"
 
+#include <algorithm>
+
 #include "common/random.hpp"
 #include "http/response.hpp"
 
 namespace cardsmith::api {
+
+bool is_link_tag(std::string_view tag) {
+    return !tag.empty() && tag.size() <= 32 && std::all_of(tag.begin(), tag.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+}
 
 web::ProgramLook program_look(const ApiContext& ctx, const domain::Program& p) {
     web::ProgramLook look;

@@ -11,6 +11,10 @@
 
 namespace cardsmith::api {
 
+// A tag carried in public links (`src` channel, `ref` referral code): 1-32 of
+// A-Z, a-z, 0-9, '-' and '_'.
+[[nodiscard]] bool is_link_tag(std::string_view tag);
+
 [[nodiscard]] web::ProgramLook program_look(const ApiContext& ctx, const domain::Program& p);
 
 [[nodiscard]] http_server::Response html_page(http::status status, std::string body,

@@ -12,6 +12,7 @@
 
 #include "common/log.hpp"
 #include "common/random.hpp"
+#include "http/query.hpp"
 #include "http/response.hpp"
 
 namespace cardsmith::http_server::detail {
@@ -61,19 +62,6 @@ bool expects_continue(const http::request_parser<http::string_body>& parser) {
     const auto& header = parser.get();
     return header.version() >= 11 && !parser.is_done() &&
            beast::iequals(header[http::field::expect], "100-continue");
-}
-
-// Percent-decoded query parameters ('+' as space); the last value of a key wins.
-std::unordered_map<std::string, std::string> parse_query(std::string_view target) {
-    std::unordered_map<std::string, std::string> out;
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url) {
-        return out;
-    }
-    for (const auto& param : url->params()) {
-        out[std::string(param.key)] = param.has_value ? std::string(param.value) : std::string();
-    }
-    return out;
 }
 
 // Metrics labels take only known methods, so clients cannot grow the label set.
