@@ -56,17 +56,6 @@ Result<domain::Holder> parse_holder(const json::object& body) {
     return h;
 }
 
-// The program named in the path, if the caller may touch it.
-net::awaitable<Result<domain::Program>> async_own_program(ApiContext& ctx,
-                                                          const domain::Principal& who,
-                                                          const std::string& slug) {
-    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
-    if (!program || !who.may_touch(program->merchant)) {
-        co_return not_found("program");
-    }
-    co_return std::move(*program);
-}
-
 }  // namespace
 
 net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc) {

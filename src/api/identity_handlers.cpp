@@ -186,10 +186,9 @@ net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestCon
     if (value->is_int64()) {
         identity = IdentityId(value->as_int64());
     }
-    const std::string& slug = rc.param("slug");
-    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
-    if (!program || !who->may_touch(program->merchant)) {
-        co_return fail(not_found("program"), rc.request);
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
     }
     if (identity) {
         auto found =
@@ -210,34 +209,6 @@ net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestCon
                        rc.request);
     }
     program->identity = identity;
-    co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
-}
-
-// PUT /api/v1/programs/{slug}/enrollment: the /join form's fields, terms link, language.
-net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto body = parse_json_object(rc.request);
-    if (!body) {
-        co_return fail(body.error(), rc.request);
-    }
-    std::vector<domain::Problem> problems;
-    auto settings = domain::enrollment_from_json(*body, problems);
-    if (!problems.empty()) {
-        co_return fail(invalid(problems[0].field, problems[0].message), rc.request);
-    }
-    const std::string& slug = rc.param("slug");
-    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
-    if (!program || !who->may_touch(program->merchant)) {
-        co_return fail(not_found("program"), rc.request);
-    }
-    const std::string stored = json::serialize(domain::enrollment_to_json(settings));
-    const ProgramId id = program->id;
-    (void)co_await ctx.db.run(
-        [&](storage::Store& s) { return s.set_program_enrollment(id, stored); });
-    program->enrollment = settings;
     co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
 }
 

@@ -4,6 +4,7 @@
 #include "api/request_helpers.hpp"
 #include "api/views.hpp"
 #include "common/time_format.hpp"
+#include "domain/enrollment.hpp"
 #include "domain/holder.hpp"
 
 namespace cardsmith::api {
@@ -111,12 +112,37 @@ net::awaitable<Response> handle_get_program(ApiContext& ctx, RequestContext& rc)
     if (!who) {
         co_return fail(who.error(), rc.request);
     }
-    const std::string& slug = rc.param("slug");
-    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
-    // Another merchant's program looks exactly like a missing one.
-    if (!program || !who->may_touch(program->merchant)) {
-        co_return fail(not_found("program"), rc.request);
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
     }
+    co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
+}
+
+// PUT /api/v1/programs/{slug}/enrollment: the /join form's fields, terms link, language.
+net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto body = parse_json_object(rc.request);
+    if (!body) {
+        co_return fail(body.error(), rc.request);
+    }
+    std::vector<domain::Problem> problems;
+    auto settings = domain::enrollment_from_json(*body, problems);
+    if (!problems.empty()) {
+        co_return fail(invalid(problems[0].field, problems[0].message), rc.request);
+    }
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
+    }
+    const std::string stored = json::serialize(domain::enrollment_to_json(settings));
+    const ProgramId id = program->id;
+    (void)co_await ctx.db.run(
+        [&](storage::Store& s) { return s.set_program_enrollment(id, stored); });
+    program->enrollment = settings;
     co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
 }
 

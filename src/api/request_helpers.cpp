@@ -96,4 +96,14 @@ http_server::Response fail(const ApiError& e, const http_server::Request& req) {
     return error_to_response(e, req.version());
 }
 
+net::awaitable<Result<domain::Program>> async_own_program(ApiContext& ctx,
+                                                          const domain::Principal& who,
+                                                          const std::string& slug) {
+    auto program = co_await ctx.db.run([&](storage::Store& s) { return s.find_program(slug); });
+    if (!program || !who.may_touch(program->merchant)) {
+        co_return not_found("program");
+    }
+    co_return std::move(*program);
+}
+
 }  // namespace cardsmith::api

@@ -16,6 +16,11 @@ namespace cardsmith::api {
 [[nodiscard]] net::awaitable<Result<domain::Principal>> async_authenticate(
     ApiContext& ctx, const http_server::Request& request);
 
+// The program named in the path, if the caller may touch it (another merchant's answers
+// not_found, like a missing one).
+[[nodiscard]] net::awaitable<Result<domain::Program>> async_own_program(
+    ApiContext& ctx, const domain::Principal& who, const std::string& slug);
+
 // The body as a JSON object: Content-Type must be JSON (or absent), the text valid JSON,
 // at most 32 levels deep, and an object.
 [[nodiscard]] Result<boost::json::object> parse_json_object(const http_server::Request& request);
