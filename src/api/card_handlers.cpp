@@ -34,10 +34,11 @@ Result<domain::Holder> parse_holder(const json::object& body) {
         }
     }
     if (*name) {
-        if ((*name)->size() > 100 || !domain::is_clean_text(**name)) {
+        auto n = domain::normalize_name(**name);
+        if (!n) {
             return invalid("holder.name", "must be at most 100 characters of text");
         }
-        h.name = **name;
+        h.name = *n;
     }
     if (*phone && !(*phone)->empty()) {
         auto p = domain::normalize_phone(**phone);

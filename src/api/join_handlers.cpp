@@ -159,10 +159,10 @@ net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc)
         return value;
     };
     if (auto name = take("name", rules.name); !name.empty()) {
-        if (name.size() > 100 || !domain::is_clean_text(name)) {
-            state.errors["name"] = "invalid_name";
+        if (auto normal = domain::normalize_name(name)) {
+            holder.name = *normal;
         } else {
-            holder.name = name;
+            state.errors["name"] = "invalid_name";
         }
     }
     if (auto phone = take("phone", rules.phone); !phone.empty()) {

@@ -25,6 +25,13 @@ std::optional<std::string> normalize_phone(std::string_view input) {
     return "+" + digits;
 }
 
+std::optional<std::string> normalize_name(std::string_view input) {
+    if (input.size() > 100 || !is_clean_text(input)) {
+        return std::nullopt;
+    }
+    return std::string(input);
+}
+
 std::optional<std::string> normalize_email(std::string_view input) {
     if (input.empty() || input.size() > 254) {
         return std::nullopt;

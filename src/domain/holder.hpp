@@ -12,6 +12,8 @@ struct Holder {
     std::string email;  // lower-cased domain, or empty
 };
 
+// A holder's name: at most 100 characters of clean text; returned as given, or nullopt.
+[[nodiscard]] std::optional<std::string> normalize_name(std::string_view input);
 // Normalises a phone number to E.164: accepts "+49 151 1234-5678", "(+1) 212 555 0100".
 // Returns nullopt when it is not "+" then 8 to 15 digits with a non-zero first digit.
 [[nodiscard]] std::optional<std::string> normalize_phone(std::string_view input);
