@@ -105,15 +105,8 @@ net::awaitable<Response> handle_get_card(ApiContext& ctx, RequestContext& rc) {
     if (!domain::is_valid_card_number(number)) {
         co_return fail(not_found("card"), rc.request);
     }
-    auto found = co_await ctx.db.run([&](storage::Store& s) {
-        std::optional<std::pair<domain::Card, domain::Program>> out;
-        if (auto card = s.find_card(CardNumber(number))) {
-            if (auto program = s.find_program(card->program)) {
-                out.emplace(std::move(*card), std::move(*program));
-            }
-        }
-        return out;
-    });
+    auto found =
+        co_await ctx.db.run([&](storage::Store& s) { return s.find_pass(CardNumber(number)); });
     if (!found || !who->may_touch(found->second.merchant)) {
         co_return fail(not_found("card"), rc.request);
     }
@@ -127,15 +120,8 @@ net::awaitable<Response> handle_download_pass(ApiContext& ctx, RequestContext& r
         co_return fail(not_found("pass"), rc.request);
     }
     std::string serial = file.substr(0, file.size() - kSuffix.size());
-    auto found = co_await ctx.db.run([&](storage::Store& s) {
-        std::optional<std::pair<domain::Card, domain::Program>> out;
-        if (auto card = s.find_card(SerialNumber(serial))) {
-            if (auto program = s.find_program(card->program)) {
-                out.emplace(std::move(*card), std::move(*program));
-            }
-        }
-        return out;
-    });
+    auto found =
+        co_await ctx.db.run([&](storage::Store& s) { return s.find_pass(SerialNumber(serial)); });
     if (!found) {
         co_return fail(not_found("pass"), rc.request);
     }

@@ -139,15 +139,7 @@ net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc)
 // GET /c/{serial} (links.page): the card drawn like the pass, with the wallet buttons.
 net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     const SerialNumber serial(rc.param("serial"));
-    auto found = co_await ctx.db.run([&](storage::Store& s) {
-        std::optional<std::pair<domain::Card, domain::Program>> out;
-        if (auto card = s.find_card(serial)) {
-            if (auto program = s.find_program(card->program)) {
-                out.emplace(std::move(*card), std::move(*program));
-            }
-        }
-        return out;
-    });
+    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_pass(serial); });
     if (!found) {
         co_return error_page(http::status::not_found, "en", "card_not_found", rc.request.version());
     }

@@ -176,6 +176,18 @@ public:
     [[nodiscard]] virtual std::optional<domain::Card> find_card(const CardNumber& number) = 0;
     [[nodiscard]] virtual std::optional<domain::Card> find_card(const SerialNumber& serial) = 0;
     [[nodiscard]] virtual std::int64_t count_cards(ProgramId program) = 0;
+    // A card (by serial or card number) with its program: pass downloads, the card
+    // page, Apple's web service, the card API.
+    template <typename Key>
+    [[nodiscard]] std::optional<std::pair<domain::Card, domain::Program>> find_pass(
+        const Key& key) {
+        if (auto card = find_card(key)) {
+            if (auto program = find_program(card->program)) {
+                return std::pair{std::move(*card), std::move(*program)};
+            }
+        }
+        return std::nullopt;
+    }
 
     // Apple's web service (apple-wallet.md §2). Register upserts the device's push token
     // and records a pass.installed event for a new registration.

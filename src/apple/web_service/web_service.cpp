@@ -65,15 +65,7 @@ net::awaitable<Authorized> async_authorize(WebServiceContext& ctx, RequestContex
         co_return out;
     }
     const SerialNumber serial(rc.param("serial"));
-    auto found = co_await ctx.db.run([&](storage::Store& s) {
-        std::optional<std::pair<domain::Card, domain::Program>> r;
-        if (auto card = s.find_card(serial)) {
-            if (auto program = s.find_program(card->program)) {
-                r.emplace(std::move(*card), std::move(*program));
-            }
-        }
-        return r;
-    });
+    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_pass(serial); });
     // The serial must belong to a pass of this pass type (its program's identity).
     const auto identity = found ? ctx.passes.identities().for_program(found->second) : nullptr;
     if (!found || !identity || identity->pass.pass_type_id != rc.param("passType")) {
