@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Cardsmith needs to build, test and benchmark, if missing.
+# Installs the Debian 12 packages Cardsmith needs to build, test and benchmark, if missing
+# (chromium and fonts for the browser test).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libssl-dev libzip-dev zlib1g-dev libnghttp2-dev libqrencode-dev libsqlite3-dev libpq-dev
   libtomlplusplus-dev clang-format python3 curl nghttp2-client wrk zbar-tools tidy
+  chromium fonts-liberation
 )
+# The browser test (tests/browser) runs on Node.js 20+ with npm. Machines of this kind come
+# with one; only where `node` is missing do Debian's packages stand in.
+command -v node >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/build.sh release
 ./build/cardsmith dev-certs
+# playwright-core for the browser test, from the committed lock (again when the lock changes).
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.cardsmith-lock; then
+  npm ci --prefix tests/browser --no-audit --no-fund
+  cp tests/browser/package-lock.json tests/browser/node_modules/.cardsmith-lock
+fi
 ctest --preset release -j2
 if [ "${CARDSMITH_SKIP_SANITIZERS:-0}" != "1" ]; then
   bash scripts/build.sh asan-ubsan
