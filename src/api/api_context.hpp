@@ -11,6 +11,7 @@
 #include "apple/passkit/pass_service.hpp"
 #include "crypto/secret_box.hpp"
 #include "domain/template_dir.hpp"
+#include "enroll/code_sender.hpp"
 #include "http/metrics.hpp"
 #include "storage/database.hpp"
 
@@ -44,6 +45,12 @@ struct ApiContext {
     // Loads a saved identity into the signing registry and the push channels; returns an
     // error message when it cannot be used.
     std::function<std::optional<std::string>(const domain::Identity&)> on_identity_saved;
+    // Enrollment's verification codes (set by `app`; without a sender a program that asks
+    // for verification answers 503 on its form).
+    const enroll::CodeSender* codes = nullptr;
+    storage::SendLimits code_limits;
+    int max_code_attempts = 5;
+    bool trust_forwarded_for = false;  // the client address is X-Forwarded-For's last one
 };
 
 }  // namespace cardsmith::api

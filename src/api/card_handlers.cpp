@@ -87,7 +87,8 @@ net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc)
         co_return fail(invalid("balance", "must be between 0 and " + std::to_string(kMaxBalance)),
                        rc.request);
     }
-    auto card = co_await async_issue_card(ctx, *program, *holder, balance->value_or(0));
+    const IssueOptions options;
+    auto card = co_await async_issue_card(ctx, *program, *holder, balance->value_or(0), options);
     if (!card) {
         co_return fail(card.error(), rc.request);
     }

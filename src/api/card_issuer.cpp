@@ -10,8 +10,7 @@ namespace cardsmith::api {
 net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
                                                       const domain::Program& program,
                                                       domain::Holder holder, std::int64_t balance,
-                                                      std::string_view source,
-                                                      std::string_view birthday) {
+                                                      const IssueOptions& options) {
     constexpr int kAttempts = 8;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         storage::NewCard n;
@@ -21,11 +20,19 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         n.auth_token = AuthToken(random::base64url(24));  // 32 characters
         n.holder = holder;
         n.balance = balance;
-        n.source = std::string(source);
-        n.birthday = std::string(birthday);
+        n.source = options.source;
+        n.birthday = options.birthday;
+        n.verified = options.verified;
+        n.referral = options.referral;
+        // 8 characters of [a-z0-9] (41 bits): short enough to read out, unique per
+        // program (a collision is retried like a card number's).
+        n.referral_code = random::code(8);
         n.now = unix_seconds(std::chrono::system_clock::now());
         auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
         if (out.status == storage::StoreStatus::ok) {
+            if (options.referral && ctx.on_pushes_queued) {
+                ctx.on_pushes_queued();  // the referrer's phones show the bonus
+            }
             co_return std::move(*out.value);
         }
         if (out.status == storage::StoreStatus::not_found) {

@@ -8,8 +8,20 @@ namespace cardsmith::api {
 
 inline constexpr std::int64_t kMaxBalance = 1'000'000'000'000;  // 10^12 points
 
-[[nodiscard]] net::awaitable<Result<domain::Card>> async_issue_card(
-    ApiContext& ctx, const domain::Program& program, domain::Holder holder, std::int64_t balance,
-    std::string_view source = "api", std::string_view birthday = {});
+// How the card came: its channel, the birthday the form asked, whether the contact was
+// verified, and the invite it came through.
+struct IssueOptions {
+    std::string source = "api";
+    std::string birthday;
+    bool verified = false;
+    std::optional<storage::NewReferral> referral;
+};
+
+// Callers pass a named IssueOptions (GCC 12 mishandles temporaries in co_await).
+[[nodiscard]] net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
+                                                                    const domain::Program& program,
+                                                                    domain::Holder holder,
+                                                                    std::int64_t balance,
+                                                                    const IssueOptions& options);
 
 }  // namespace cardsmith::api

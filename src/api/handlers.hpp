@@ -30,6 +30,8 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_join_verify(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc);

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/handlers.hpp"
+#include "api/join_forms.hpp"
 #include "api/page_views.hpp"
 #include "api/request_helpers.hpp"
 #include "common/random.hpp"
@@ -122,7 +123,7 @@ net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc)
                              rc.request.version());
     }
     web::PosterPage page;
-    page.lang = program->design.locale;
+    page.lang = page_lang(*program);
     page.look = program_look(ctx, *program);
     page.style_nonce = random::base64url(16);
     page.join_url = ctx.public_url + "/join/" + program->slug;
@@ -145,7 +146,7 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     }
     const auto& [card, program] = *found;
     web::CardPage page;
-    page.lang = program.design.locale;
+    page.lang = page_lang(program);
     page.look = program_look(ctx, program);
     page.style_nonce = random::base64url(16);
     page.holder_name = card.holder.name;
@@ -156,6 +157,12 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     page.qr_svg = qr::to_svg(qr::encode(card.number.value()), 0);
     page.pkpass_url = ctx.public_url + "/p/" + card.serial.value() + ".pkpass";
     page.platform = web::platform_from_user_agent(rc.request[http::field::user_agent]);
+    if (program.enrollment.referrals_on() && !card.referral_code.empty()) {
+        page.invite_url = ctx.public_url + "/join/" + program.slug + "?ref=" + card.referral_code;
+    }
+    if (auto w = rc.query.find("welcome"); w != rc.query.end() && w->second == "back") {
+        page.restored = true;
+    }
     auto res =
         html_page(http::status::ok, web::render_card(page), page.style_nonce, rc.request.version());
     // The page's URL is the holder's secret: no shared caches, not indexed.

@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "domain/enrollment.hpp"
 #include "domain/holder.hpp"
+#include "enroll/code_sender.hpp"
 
 namespace cardsmith::api {
 namespace json = boost::json;
@@ -129,21 +130,66 @@ net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestC
     if (!body) {
         co_return fail(body.error(), rc.request);
     }
-    std::vector<domain::Problem> problems;
-    auto settings = domain::enrollment_from_json(*body, problems);
-    if (!problems.empty()) {
-        co_return fail(invalid(problems[0].field, problems[0].message), rc.request);
-    }
     auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
     if (!program) {
         co_return fail(program.error(), rc.request);
     }
-    const std::string stored = json::serialize(domain::enrollment_to_json(settings));
+    std::vector<domain::Problem> problems;
+    // A webhook secret left out keeps the program's current one.
+    auto settings =
+        domain::enrollment_from_json(*body, problems, domain::SettingsJson::api,
+                                     program->enrollment.verification.webhook_secret_sealed);
+    if (!problems.empty()) {
+        co_return fail(invalid(problems[0].field, problems[0].message), rc.request);
+    }
+    auto& verification = settings.verification;
+    if (!verification.webhook_secret.empty()) {
+        if (ctx.secrets == nullptr) {
+            co_return fail({ApiErrc::unavailable, "no server key to seal the webhook secret", {}},
+                           rc.request);
+        }
+        verification.webhook_secret_sealed = ctx.secrets->seal(
+            verification.webhook_secret, enroll::webhook_secret_context(program->id));
+        verification.webhook_secret.clear();
+    }
+    const std::string stored =
+        json::serialize(domain::enrollment_to_json(settings, domain::SettingsJson::storage));
     const ProgramId id = program->id;
     (void)co_await ctx.db.run(
         [&](storage::Store& s) { return s.set_program_enrollment(id, stored); });
     program->enrollment = settings;
     co_return json_ok(http::status::ok, program_view(ctx, *program), rc.request);
+}
+
+// GET /api/v1/programs/{slug}/stats: cards by channel, installs, devices, the ledger.
+net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
+    }
+    const ProgramId id = program->id;
+    auto s = co_await ctx.db.run([&](storage::Store& store) { return store.program_stats(id); });
+    json::object by_source;
+    for (const auto& [source, n] : s.cards_by_source) {
+        by_source[source] = n;
+    }
+    co_return json_ok(http::status::ok,
+                      json::object{{"program", program->slug},
+                                   {"cardsIssued", s.cards},
+                                   {"cardsBySource", std::move(by_source)},
+                                   {"verifiedCards", s.verified_cards},
+                                   {"referrals", s.referrals},
+                                   {"passesInstalled", s.passes_installed},
+                                   {"passesRemoved", s.passes_removed},
+                                   {"devices", s.devices},
+                                   {"transactions", s.transactions},
+                                   {"pointsEarned", s.points_earned},
+                                   {"pointsRedeemed", s.points_redeemed}},
+                      rc.request);
 }
 
 }  // namespace cardsmith::api

@@ -14,6 +14,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/templates", bind(handle_list_templates));
     router.add(V::post, "/api/v1/programs", bind(handle_create_program));
     router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
+    router.add(V::get, "/api/v1/programs/{slug}/stats", bind(handle_program_stats));
     router.add(V::post, "/api/v1/programs/{slug}/cards", bind(handle_create_card));
     router.add(V::get, "/api/v1/cards/{cardNumber}", bind(handle_get_card));
     router.add(V::post, "/api/v1/cards/{cardNumber}/transactions", bind(handle_create_transaction));
@@ -28,6 +29,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
     router.add(V::get, "/join/{slug}", bind(handle_join_page));
     router.add(V::post, "/join/{slug}", bind(handle_join_submit), {16 * 1024});
+    router.add(V::post, "/join/{slug}/verify", bind(handle_join_verify), {4 * 1024});
     router.add(V::get, "/join/{slug}/poster", bind(handle_join_poster));
     router.add(V::get, "/join/{slug}/qr.svg",
                [&ctx](RequestContext& rc) { return handle_join_qr(ctx, rc, true); });

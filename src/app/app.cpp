@@ -16,6 +16,9 @@
 #include "crypto/hash.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/secret_box.hpp"
+#include "enroll/birthdays.hpp"
+#include "enroll/code_sender.hpp"
+#include "http/client.hpp"
 #include "http/server.hpp"
 #include "push/apns_sender.hpp"
 #include "push/dispatcher.hpp"
@@ -176,6 +179,9 @@ struct App::Impl {
     // Merchant identities' APNs senders by pass type id, with the identity generation.
     std::map<std::string, std::pair<std::uint64_t, std::shared_ptr<push::ApnsSender>>> senders;
     std::unique_ptr<passkit::PassService> passes;
+    // Verification codes: the gateways' TLS (system trust store) and the sender.
+    net::ssl::context gateway_tls{http_server::make_client_tls("")};
+    std::unique_ptr<enroll::CodeSender> codes;
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
@@ -301,9 +307,19 @@ App::App(config::Config cfg) {
         nullptr,
         {},
         {},
-        {}});
+        {},
+        nullptr,
+        {},
+        5,
+        false});
     api::register_routes(s.router, *s.ctx);
     s.ctx->secrets = &*s.secrets;
+    s.codes = std::make_unique<enroll::CodeSender>(&*s.secrets, s.gateway_tls);
+    s.ctx->codes = s.codes.get();
+    s.ctx->code_limits.per_destination = s.cfg.enrollment.codes_per_destination;
+    s.ctx->code_limits.per_ip = s.cfg.enrollment.codes_per_ip;
+    s.ctx->max_code_attempts = s.cfg.enrollment.max_code_attempts;
+    s.ctx->trust_forwarded_for = s.cfg.enrollment.trust_forwarded_for;
     s.ctx->default_signer = signer;
     s.ctx->cpu = s.cpu.get_executor();
     s.ctx->on_identity_saved = [&s](const domain::Identity& i) {
@@ -468,6 +484,9 @@ int App::run() {
     s.dispatcher->start();
     auto expiry_timer = std::make_shared<net::steady_timer>(s.ioc);
     schedule_expiry_warnings(expiry_timer, *s.identities);
+    // Hourly: a day's birthdays are granted soon after midnight UTC, and a restart
+    // catches up.
+    net::co_spawn(s.ioc, enroll::async_birthday_loop(s.db, std::chrono::hours(1)), net::detached);
 
     std::vector<std::thread> threads;
     unsigned n = or_cores(s.cfg.server.threads);

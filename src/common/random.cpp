@@ -53,6 +53,16 @@ std::string base64url(std::size_t bytes) {
     return out;
 }
 
+std::string code(std::size_t length) {
+    // No 0/o, 1/l/i: codes are read out and typed by people.
+    static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+    std::string out(length, 'a');
+    for (auto& c : out) {
+        c = kAlphabet[uniform(kAlphabet.size())];
+    }
+    return out;
+}
+
 std::string hex(std::size_t bytes) {
     std::vector<unsigned char> buf(bytes);
     fill(buf.data(), buf.size());

@@ -48,6 +48,18 @@ std::int64_t as_int(const Raw& v, const std::string& key, std::int64_t lo, std::
     return out;
 }
 
+// TOML true/false; from the environment "true"/"false"/"1"/"0".
+bool as_bool(const Raw& v, const std::string& key) {
+    if (const auto* b = std::get_if<bool>(&v)) {
+        return *b;
+    }
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        if (*s == "true" || *s == "1") return true;
+        if (*s == "false" || *s == "0") return false;
+    }
+    fail(key, "must be true or false");
+}
+
 void parse_listen(const std::string& text, const std::string& key, ServerConfig& s) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) {
@@ -163,6 +175,16 @@ const std::vector<KeySpec>& specs() {
         {"google", "token_url", str_in(&Config::google, &GoogleConfig::token_url)},
         {"google", "ca_file", str_in(&Config::google, &GoogleConfig::ca_file)},
         {"templates", "dir", str(&Config::templates_dir)},
+        {"enrollment", "max_code_attempts",
+         int_in(&Config::enrollment, &EnrollmentConfig::max_code_attempts, 1, 20)},
+        {"enrollment", "codes_per_destination",
+         int_in(&Config::enrollment, &EnrollmentConfig::codes_per_destination, 1, 1000)},
+        {"enrollment", "codes_per_ip",
+         int_in(&Config::enrollment, &EnrollmentConfig::codes_per_ip, 1, 100000)},
+        {"enrollment", "trust_forwarded_for",
+         [](Config& c, const Raw& v, const std::string& k) {
+             c.enrollment.trust_forwarded_for = as_bool(v, k);
+         }},
         {"passes", "cache_mb",
          [](Config& c, const Raw& v, const std::string& k) {
              c.passes.cache_bytes = static_cast<std::size_t>(as_int(v, k, 0, 65536)) * 1024 * 1024;

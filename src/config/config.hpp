@@ -73,6 +73,14 @@ struct GoogleConfig {
     [[nodiscard]] bool enabled() const { return !issuer_id.empty() && !service_account.empty(); }
 };
 
+// Verification codes of the /join form (docs/configuration.md).
+struct EnrollmentConfig {
+    int max_code_attempts = 5;         // wrong codes before a code is dead
+    int codes_per_destination = 5;     // codes sent to one phone or email per hour
+    int codes_per_ip = 20;             // codes asked from one client address per hour
+    bool trust_forwarded_for = false;  // behind a proxy: the client is X-Forwarded-For's last
+};
+
 struct PassesConfig {
     std::size_t cache_bytes = 64 * 1024 * 1024;  // signed-pass cache bound
 };
@@ -87,6 +95,7 @@ struct Config {
     GoogleConfig google;
     std::string templates_dir = "templates";
     PassesConfig passes;
+    EnrollmentConfig enrollment;
     std::string log_level = "info";
 };
 

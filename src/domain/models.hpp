@@ -68,6 +68,8 @@ struct Card {
     std::int64_t modified_at = 0;  // unix seconds, Last-Modified of the pass
     std::int64_t created_at = 0;
     std::string source = "api";  // enrollment channel: "api", "join", or a /join?src= tag
+    std::string referral_code;   // the card's invite code (/join/{slug}?ref=)
+    bool verified = false;       // the holder proved the phone or email by a code
 };
 
 // A slug is the program's public name in URLs: [a-z0-9-], 2-64 chars, no leading or

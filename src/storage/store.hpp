@@ -47,6 +47,16 @@ struct NewProgram {
     std::optional<IdentityId> identity;  // the merchant's own Apple identity
 };
 
+// A new card that came through another card's invite link (/join?ref=): both cards get
+// their bonus through the ledger, in the card's own transaction, once per person.
+struct NewReferral {
+    std::string code;    // the referrer card's referral code
+    std::string person;  // the new holder's phone or email: bonuses once per person
+    std::int64_t referrer_bonus = 0;
+    std::int64_t friend_bonus = 0;
+    MerchantId merchant;  // scope of the ledger rows' idempotency keys
+};
+
 struct NewCard {
     ProgramId program;
     CardNumber number;
@@ -57,6 +67,75 @@ struct NewCard {
     std::int64_t now = 0;
     std::string source = "api";  // enrollment channel
     std::string birthday;        // YYYY-MM-DD or empty
+    std::string referral_code;   // this card's own invite code, unique in the program
+    bool verified = false;       // the holder proved the phone or email by a code
+    std::optional<NewReferral> referral;
+};
+
+enum class ContactKind { phone, email };
+
+// A one-time code sent to a phone or email, with the join form waiting for it.
+struct NewVerification {
+    std::string id;  // random; the verify form's "pending"
+    ProgramId program;
+    std::string channel;      // "phone" or "email"
+    std::string destination;  // normalised phone or email
+    std::string code_hash;    // HMAC of id and code: the code itself is never stored
+    std::string form_json;    // the join form's values, src and ref
+    std::string ip;           // the client that asked
+    std::int64_t now_ms = 0;
+    std::int64_t expires_at_ms = 0;
+    std::string replaces;  // a resend: the verification it replaces (ends it)
+};
+
+// Codes sent per destination and per client address in a sliding window.
+struct SendLimits {
+    int per_destination = 5;
+    int per_ip = 20;
+    std::int64_t window_ms = 3'600'000;
+};
+
+struct VerificationStart {
+    enum class Status { started, limited, gone };
+    Status status = Status::started;
+    std::int64_t retry_after_ms = 0;  // limited: when the oldest send leaves the window
+};
+
+struct PendingVerification {
+    std::string id;
+    ProgramId program;
+    std::string channel, destination, form_json, state;  // pending, used, replaced
+    int attempts = 0;
+    std::int64_t expires_at_ms = 0;
+    std::int64_t created_at_ms = 0;
+};
+
+struct CodeCheckOutcome {
+    enum class Status { ok, wrong, expired, too_many, gone };
+    Status status = Status::gone;
+    int attempts_left = 0;
+    std::optional<PendingVerification> verification;  // ok: the form it held
+};
+
+// The daily birthday job: cards of `program` whose birthday falls on one of `month_days`
+// ("MM-DD") and that had no birthday grant in `year` yet.
+struct BirthdayGrant {
+    ProgramId program;
+    MerchantId merchant;
+    std::vector<std::string> month_days;
+    int year = 0;
+    std::int64_t bonus = 0;  // through the ledger when > 0
+    std::string offer;       // the card's offer text when not empty
+    std::string note;        // the ledger row's note
+    std::int64_t now_ms = 0;
+    int limit = 1000;  // cards per call (one transaction)
+};
+
+struct ProgramStats {
+    std::int64_t cards = 0, verified_cards = 0, referrals = 0;
+    std::map<std::string, std::int64_t> cards_by_source;
+    std::int64_t passes_installed = 0, passes_removed = 0, devices = 0;
+    std::int64_t transactions = 0, points_earned = 0, points_redeemed = 0;
 };
 
 // One row of the points ledger.
@@ -252,6 +331,27 @@ public:
                                              std::optional<IdentityId> identity) = 0;
     // Replaces the program's enrollment form settings (validated JSON).
     virtual StoreStatus set_program_enrollment(ProgramId program, std::string_view json) = 0;
+
+    // Enrollment (issue 4). The oldest card of the program with this phone or email.
+    [[nodiscard]] virtual std::optional<domain::Card> find_card_by_contact(
+        ProgramId program, ContactKind kind, std::string_view value) = 0;
+    [[nodiscard]] virtual std::optional<domain::Card> find_card_by_referral(
+        ProgramId program, std::string_view code) = 0;
+    // Records a code sent unless a limit is reached; a resend ends the one it replaces
+    // (gone when that one is no longer pending). Old rows are purged on the way.
+    virtual VerificationStart start_verification(const NewVerification& v,
+                                                 const SendLimits& limits) = 0;
+    [[nodiscard]] virtual std::optional<PendingVerification> find_verification(
+        std::string_view id) = 0;
+    // One attempt at the code, atomically: a wrong code counts, the right one uses the
+    // verification up (so it works once).
+    virtual CodeCheckOutcome check_code(std::string_view id, ProgramId program,
+                                        std::string_view code_hash, int max_attempts,
+                                        std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual std::vector<domain::Program> list_programs() = 0;
+    // Credits up to grant.limit cards in one transaction; returns how many.
+    virtual int grant_birthdays(const BirthdayGrant& grant) = 0;
+    [[nodiscard]] virtual ProgramStats program_stats(ProgramId program) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

@@ -69,6 +69,7 @@ struct VerifyPage {
     std::string destination_masked;             // "+49151…78"
     std::map<std::string, std::string> errors;  // "code" → key; others go to the summary
     std::string pending_id;                     // hidden input "pending"
+    std::string notice;                         // optional banner, in the page's language
 };
 
 enum class Platform {

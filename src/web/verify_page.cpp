@@ -26,6 +26,9 @@ std::string render_verify(const VerifyPage& page) {
     html.open("p", {{"class", "lead"}})
         .text_with(message(lang, "verify.sent"), "strong", page.destination_masked)
         .close("p");
+    if (!page.notice.empty()) {
+        html.element("p", {{"class", "notice notice-ok"}, {"role", "status"}}, page.notice);
+    }
     // The code field is the only one: its own message is enough.
     error_summary(html, lang, page.errors, {"code"}, "");
 

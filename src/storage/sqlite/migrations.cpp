@@ -170,10 +170,55 @@ ALTER TABLE programs ADD COLUMN enrollment_json TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX cards_program_source ON cards(program_id, source);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// Enrollment, continued: verification codes and their send log (rate limits), invite
+// codes and referrals, the birthday grant's year, and indexes to find a card by contact.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE cards ADD COLUMN referral_code TEXT;
+UPDATE cards SET referral_code = lower(hex(randomblob(5)));
+CREATE UNIQUE INDEX cards_referral ON cards(program_id, referral_code);
+ALTER TABLE cards ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cards ADD COLUMN birthday_year INTEGER;  -- last year with a birthday grant
+CREATE INDEX cards_program_phone ON cards(program_id, holder_phone) WHERE holder_phone IS NOT NULL;
+CREATE INDEX cards_program_email ON cards(program_id, holder_email) WHERE holder_email IS NOT NULL;
+CREATE INDEX cards_program_birthday ON cards(program_id, substr(birthday, 6, 5))
+    WHERE birthday IS NOT NULL;
+CREATE TABLE verifications (
+    id          TEXT    PRIMARY KEY,
+    program_id  INTEGER NOT NULL REFERENCES programs(id),
+    channel     TEXT    NOT NULL,
+    destination TEXT    NOT NULL,
+    code_hash   TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    state       TEXT    NOT NULL DEFAULT 'pending',  -- pending, used, replaced
+    form_json   TEXT    NOT NULL,
+    expires_at  INTEGER NOT NULL,                    -- unix ms
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX verifications_created ON verifications(created_at);
+CREATE TABLE code_sends (
+    destination TEXT    NOT NULL,
+    ip          TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL                     -- unix ms
+);
+CREATE INDEX code_sends_destination ON code_sends(destination, created_at);
+CREATE INDEX code_sends_ip ON code_sends(ip, created_at);
+CREATE INDEX code_sends_created ON code_sends(created_at);
+CREATE TABLE referrals (
+    program_id       INTEGER NOT NULL REFERENCES programs(id),
+    referrer_card_id INTEGER NOT NULL REFERENCES cards(id),
+    card_id          INTEGER NOT NULL UNIQUE REFERENCES cards(id),
+    person           TEXT    NOT NULL,               -- phone or email: once per person
+    created_at       INTEGER NOT NULL,
+    UNIQUE (program_id, person)
+);
+CREATE INDEX referrals_referrer ON referrals(referrer_card_id);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
+    {4, "verification codes, referrals, birthday grants", kV4},
 }};
 
 }  // namespace

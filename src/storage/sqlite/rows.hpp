@@ -11,11 +11,17 @@ namespace cardsmith::storage::sqlite {
 #define CARD_SELECT                                                                        \
     "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, "  \
     "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at, " \
-    "source "                                                                              \
+    "source, referral_code, verified "                                                     \
     "FROM cards "
 inline constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
 inline constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
 inline constexpr const char* kCardBySerial = CARD_SELECT "WHERE serial = ?1";
+inline constexpr const char* kCardByPhone =
+    CARD_SELECT "WHERE program_id = ?1 AND holder_phone = ?2 ORDER BY id LIMIT 1";
+inline constexpr const char* kCardByEmail =
+    CARD_SELECT "WHERE program_id = ?1 AND holder_email = ?2 ORDER BY id LIMIT 1";
+inline constexpr const char* kCardByReferral =
+    CARD_SELECT "WHERE program_id = ?1 AND referral_code = ?2";
 #undef CARD_SELECT
 
 inline domain::Card read_card(Statement& st) {
@@ -33,6 +39,8 @@ inline domain::Card read_card(Statement& st) {
     c.modified_at = st.int64(12);
     c.created_at = st.int64(13);
     c.source = st.text(14);
+    c.referral_code = st.text(15);
+    c.verified = st.int64(16) != 0;
     return c;
 }
 

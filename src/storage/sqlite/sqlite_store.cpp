@@ -13,6 +13,7 @@ namespace {
     "enrollment_json FROM programs "
 constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
 constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
+constexpr const char* kAllPrograms = PROGRAM_SELECT "ORDER BY id";
 #undef PROGRAM_SELECT
 
 // Content-addressed: the same PNG in many design versions is stored once.
@@ -221,7 +222,8 @@ std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connecti
     }
     {
         std::vector<domain::Problem> bad;
-        p.enrollment = domain::enrollment_from_json(boost::json::parse(st.text(8)), bad);
+        p.enrollment = domain::enrollment_from_json(boost::json::parse(st.text(8)), bad,
+                                                    domain::SettingsJson::storage);
         if (!bad.empty()) {
             throw StorageError("stored enrollment settings of " + p.slug +
                                " are invalid: " + bad[0].field + " " + bad[0].message);
@@ -247,6 +249,16 @@ std::optional<domain::Program> SqliteStore::find_program(std::string_view slug) 
     auto st = c->prepare(kProgramBySlug);
     st.bind(1, slug);
     return read_program(st, *c);
+}
+
+std::vector<domain::Program> SqliteStore::list_programs() {
+    auto c = lease();
+    auto st = c->prepare(kAllPrograms);
+    std::vector<domain::Program> out;
+    while (auto p = read_program(st, *c)) {
+        out.push_back(std::move(*p));
+    }
+    return out;
 }
 
 std::optional<domain::Program> SqliteStore::find_program(ProgramId id) {
@@ -278,8 +290,9 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
         c->prepare(
              "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "
              "holder_phone, holder_email, balance, lifetime_points, update_seq, "
-             "modified_at, created_at, source, birthday) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-             "?8, ?9, ?10, ?10, ?11, ?12)")
+             "modified_at, created_at, source, birthday, referral_code, verified) VALUES (?1, "
+             "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?10, ?11, ?12, "
+             "COALESCE(?13, lower(hex(randomblob(5)))), ?14)")
             .bind(1, n.program.value())
             .bind(2, n.number.value())
             .bind(3, n.serial.value())
@@ -292,6 +305,8 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
             .bind(10, n.now)
             .bind(11, n.source)
             .bind_optional(12, n.birthday)
+            .bind_optional(13, n.referral_code)
+            .bind(14, std::int64_t{n.verified ? 1 : 0})
             .run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};
@@ -303,6 +318,9 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
         throw;
     }
     auto id = c->last_insert_id();
+    if (n.referral) {
+        (void)apply_referral(*c, id, n);
+    }
     tx.commit();
     auto st = c->prepare(kCardById);
     st.bind(1, id);

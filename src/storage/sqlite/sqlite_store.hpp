@@ -77,7 +77,25 @@ public:
                                      std::optional<IdentityId> identity) override;
     StoreStatus set_program_enrollment(ProgramId program, std::string_view json) override;
 
+    // sqlite_enrollment_store.cpp
+    std::optional<domain::Card> find_card_by_contact(ProgramId program, ContactKind kind,
+                                                     std::string_view value) override;
+    std::optional<domain::Card> find_card_by_referral(ProgramId program,
+                                                      std::string_view code) override;
+    VerificationStart start_verification(const NewVerification& v,
+                                         const SendLimits& limits) override;
+    std::optional<PendingVerification> find_verification(std::string_view id) override;
+    CodeCheckOutcome check_code(std::string_view id, ProgramId program, std::string_view code_hash,
+                                int max_attempts, std::int64_t now_ms) override;
+    std::vector<domain::Program> list_programs() override;
+    int grant_birthdays(const BirthdayGrant& grant) override;
+    ProgramStats program_stats(ProgramId program) override;
+
 private:
+    // The ledger inside the caller's transaction (apply_transaction, referrals, birthdays).
+    LedgerOutcome apply_ledger(Connection& c, const NewTransaction& t);
+    // Credits the referral bonuses of a new card inside create_card's transaction.
+    bool apply_referral(Connection& c, std::int64_t card_id, const NewCard& card);
     // Bumps a card's update tag and modified time, and queues one push per registered
     // device; inside the caller's transaction. Returns the pushes queued.
     int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);

@@ -192,6 +192,15 @@ UpdatedSerials SqliteStore::updated_serials(std::string_view library_id,
 LedgerOutcome SqliteStore::apply_transaction(const NewTransaction& t) {
     auto c = lease();
     Transaction tx(*c);
+    auto out = apply_ledger(*c, t);
+    if (out.status == LedgerStatus::applied) {
+        tx.commit();
+    }
+    return out;
+}
+
+LedgerOutcome SqliteStore::apply_ledger(Connection& conn, const NewTransaction& t) {
+    Connection* c = &conn;
     LedgerOutcome out;
     if (!t.idempotency_key.empty()) {
         auto st = c->prepare(
@@ -272,7 +281,6 @@ LedgerOutcome SqliteStore::apply_transaction(const NewTransaction& t) {
         }
     }
     out.card = card_by_id(*c, card->id.value());
-    tx.commit();
     out.status = LedgerStatus::applied;
     return out;
 }

@@ -60,7 +60,8 @@ inline VerifyPage sample_verify() {
             .style_nonce = "n0nce",
             .destination_masked = "+49151…78",
             .errors = {},
-            .pending_id = "p-42"};
+            .pending_id = "p-42",
+            .notice = ""};
 }
 
 inline CardPage sample_card() {

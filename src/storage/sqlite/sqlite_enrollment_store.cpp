@@ -1,0 +1,317 @@
+// The SQLite store's enrollment parts (see store.hpp): verification codes with their send
+// limits, finding a card by contact or invite code, referral bonuses, birthday grants and
+// the program's stats.
+#include "storage/sqlite/rows.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace cardsmith::storage::sqlite {
+namespace {
+
+constexpr std::int64_t kKeepCodesMs = 86'400'000;  // verification rows and sends: one day
+
+constexpr const char* kVerificationById =
+    "SELECT id, program_id, channel, destination, form_json, state, attempts, expires_at, "
+    "created_at FROM verifications WHERE id = ?1";
+
+PendingVerification read_verification(const Statement& st) {
+    PendingVerification v;
+    v.id = st.text(0);
+    v.program = ProgramId(st.int64(1));
+    v.channel = st.text(2);
+    v.destination = st.text(3);
+    v.form_json = st.text(4);
+    v.state = st.text(5);
+    v.attempts = static_cast<int>(st.int64(6));
+    v.expires_at_ms = st.int64(7);
+    v.created_at_ms = st.int64(8);
+    return v;
+}
+
+// Sends of `column` = `value` inside the window: their count and the oldest one's time.
+std::pair<std::int64_t, std::int64_t> sends_since(Connection& c, const char* sql,
+                                                  std::string_view value, std::int64_t since) {
+    auto st = c.prepare(sql);
+    st.bind(1, value).bind(2, since);
+    st.step();
+    return {st.int64(0), st.int64(1)};
+}
+
+bool same_hash(std::string_view a, std::string_view b) {
+    // Constant time for equal lengths; the hashes are fixed-length hex.
+    if (a.size() != b.size()) {
+        return false;
+    }
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    }
+    return diff == 0;
+}
+
+}  // namespace
+
+std::optional<domain::Card> SqliteStore::find_card_by_contact(ProgramId program, ContactKind kind,
+                                                              std::string_view value) {
+    auto c = lease();
+    auto st = c->prepare(kind == ContactKind::phone ? kCardByPhone : kCardByEmail);
+    st.bind(1, program.value()).bind(2, value);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_card(st);
+}
+
+std::optional<domain::Card> SqliteStore::find_card_by_referral(ProgramId program,
+                                                               std::string_view code) {
+    auto c = lease();
+    auto st = c->prepare(kCardByReferral);
+    st.bind(1, program.value()).bind(2, code);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_card(st);
+}
+
+VerificationStart SqliteStore::start_verification(const NewVerification& v,
+                                                  const SendLimits& limits) {
+    auto c = lease();
+    Transaction tx(*c);
+    const std::int64_t purge_before = v.now_ms - std::max(kKeepCodesMs, limits.window_ms);
+    c->prepare("DELETE FROM verifications WHERE created_at < ?1").bind(1, purge_before).run();
+    c->prepare("DELETE FROM code_sends WHERE created_at < ?1").bind(1, purge_before).run();
+    VerificationStart out;
+    if (!v.replaces.empty()) {
+        auto old = c->prepare(
+            "UPDATE verifications SET state = 'replaced' WHERE id = ?1 AND program_id = ?2 AND "
+            "state = 'pending'");
+        old.bind(1, v.replaces).bind(2, v.program.value()).run();
+        if (sqlite3_changes(c->raw()) == 0) {
+            out.status = VerificationStart::Status::gone;
+            return out;
+        }
+    }
+    const std::int64_t since = v.now_ms - limits.window_ms;
+    const auto [to_destination, oldest_destination] = sends_since(
+        *c,
+        "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_sends WHERE destination = ?1 "
+        "AND created_at > ?2",
+        v.destination, since);
+    const auto [from_ip, oldest_ip] = sends_since(
+        *c,
+        "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_sends WHERE ip = ?1 AND "
+        "created_at > ?2",
+        v.ip, since);
+    if (to_destination >= limits.per_destination || from_ip >= limits.per_ip) {
+        const std::int64_t oldest =
+            to_destination >= limits.per_destination ? oldest_destination : oldest_ip;
+        out.status = VerificationStart::Status::limited;
+        out.retry_after_ms = std::max<std::int64_t>(oldest + limits.window_ms - v.now_ms, 1000);
+        return out;  // rolled back: a resend that was refused leaves the old code usable
+    }
+    c->prepare("INSERT INTO code_sends (destination, ip, created_at) VALUES (?1, ?2, ?3)")
+        .bind(1, v.destination)
+        .bind(2, v.ip)
+        .bind(3, v.now_ms)
+        .run();
+    c->prepare(
+         "INSERT INTO verifications (id, program_id, channel, destination, code_hash, "
+         "form_json, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, v.id)
+        .bind(2, v.program.value())
+        .bind(3, v.channel)
+        .bind(4, v.destination)
+        .bind(5, v.code_hash)
+        .bind(6, v.form_json)
+        .bind(7, v.expires_at_ms)
+        .bind(8, v.now_ms)
+        .run();
+    tx.commit();
+    return out;
+}
+
+std::optional<PendingVerification> SqliteStore::find_verification(std::string_view id) {
+    auto c = lease();
+    auto st = c->prepare(kVerificationById);
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_verification(st);
+}
+
+CodeCheckOutcome SqliteStore::check_code(std::string_view id, ProgramId program,
+                                         std::string_view code_hash, int max_attempts,
+                                         std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    CodeCheckOutcome out;
+    auto st = c->prepare(
+        "SELECT id, program_id, channel, destination, form_json, state, attempts, expires_at, "
+        "created_at, code_hash FROM verifications WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step()) {
+        return out;  // gone
+    }
+    auto v = read_verification(st);
+    const std::string stored_hash = st.text(9);
+    if (v.program != program || v.state != "pending") {
+        return out;
+    }
+    if (v.attempts >= max_attempts) {
+        out.status = CodeCheckOutcome::Status::too_many;
+        return out;
+    }
+    if (now_ms >= v.expires_at_ms) {
+        out.status = CodeCheckOutcome::Status::expired;
+        return out;
+    }
+    if (!same_hash(stored_hash, code_hash)) {
+        c->prepare("UPDATE verifications SET attempts = attempts + 1 WHERE id = ?1")
+            .bind(1, id)
+            .run();
+        tx.commit();
+        out.attempts_left = max_attempts - v.attempts - 1;
+        out.status = out.attempts_left > 0 ? CodeCheckOutcome::Status::wrong
+                                           : CodeCheckOutcome::Status::too_many;
+        return out;
+    }
+    c->prepare("UPDATE verifications SET state = 'used' WHERE id = ?1").bind(1, id).run();
+    tx.commit();
+    out.status = CodeCheckOutcome::Status::ok;
+    out.attempts_left = max_attempts - v.attempts;
+    out.verification = std::move(v);
+    return out;
+}
+
+bool SqliteStore::apply_referral(Connection& c, std::int64_t card_id, const NewCard& card) {
+    const auto& r = *card.referral;
+    auto referrer = c.prepare("SELECT id FROM cards WHERE program_id = ?1 AND referral_code = ?2");
+    referrer.bind(1, card.program.value()).bind(2, r.code);
+    if (!referrer.step() || r.person.empty()) {
+        return false;
+    }
+    const std::int64_t referrer_id = referrer.int64(0);
+    // Once per person: the unique (program, person) index says whether this one is new.
+    auto ins = c.prepare(
+        "INSERT INTO referrals (program_id, referrer_card_id, card_id, person, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
+    ins.bind(1, card.program.value())
+        .bind(2, referrer_id)
+        .bind(3, card_id)
+        .bind(4, r.person)
+        .bind(5, card.now)
+        .run();
+    if (sqlite3_changes(c.raw()) == 0) {
+        return false;
+    }
+    const auto credit = [&](std::int64_t id, std::int64_t points, std::string_view note) {
+        if (points <= 0) {
+            return;
+        }
+        NewTransaction t;
+        t.card = CardId(id);
+        t.merchant = r.merchant;
+        t.points = points;
+        t.note = std::string(note);
+        t.now_ms = card.now * 1000;
+        // A referrer near the balance cap simply gets nothing; the card is still issued.
+        (void)apply_ledger(c, t);
+    };
+    credit(referrer_id, r.referrer_bonus, "Referral bonus: a friend joined");
+    credit(card_id, r.friend_bonus, "Welcome bonus: joined by invitation");
+    return true;
+}
+
+int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
+    if (g.month_days.empty() || g.month_days.size() > 2) {
+        throw StorageError("grant_birthdays takes one or two month-days");
+    }
+    auto c = lease();
+    Transaction tx(*c);
+    auto st = c->prepare(
+        "SELECT id FROM cards WHERE program_id = ?1 AND birthday IS NOT NULL AND "
+        "substr(birthday, 6, 5) IN (?2, ?3) AND (birthday_year IS NULL OR birthday_year < ?4) "
+        "ORDER BY id LIMIT ?5");
+    st.bind(1, g.program.value())
+        .bind(2, g.month_days.front())
+        .bind(3, g.month_days.back())
+        .bind(4, std::int64_t{g.year})
+        .bind(5, std::int64_t{g.limit});
+    std::vector<std::int64_t> ids;
+    while (st.step()) {
+        ids.push_back(st.int64(0));
+    }
+    for (const auto id : ids) {
+        c->prepare("UPDATE cards SET birthday_year = ?2 WHERE id = ?1")
+            .bind(1, id)
+            .bind(2, std::int64_t{g.year})
+            .run();
+        if (!g.offer.empty()) {
+            c->prepare("UPDATE cards SET offer = ?2 WHERE id = ?1")
+                .bind(1, id)
+                .bind(2, g.offer)
+                .run();
+        }
+        LedgerOutcome credited;
+        if (g.bonus > 0) {
+            NewTransaction t;
+            t.card = CardId(id);
+            t.merchant = g.merchant;
+            t.points = g.bonus;
+            t.note = g.note;
+            t.now_ms = g.now_ms;
+            credited = apply_ledger(*c, t);
+        }
+        if (credited.status != LedgerStatus::applied) {
+            // No ledger row (offer only, or a balance at the cap): the offer still needs
+            // the pass updated.
+            bump_and_enqueue(*c, id, g.now_ms);
+        }
+    }
+    tx.commit();
+    return static_cast<int>(ids.size());
+}
+
+ProgramStats SqliteStore::program_stats(ProgramId program) {
+    auto c = lease();
+    ProgramStats s;
+    const auto one = [&](const char* sql) {
+        auto st = c->prepare(sql);
+        st.bind(1, program.value());
+        st.step();
+        return st.int64(0);
+    };
+    {
+        auto st = c->prepare(
+            "SELECT source, COUNT(*), SUM(verified) FROM cards WHERE program_id = ?1 GROUP BY "
+            "source");
+        st.bind(1, program.value());
+        while (st.step()) {
+            s.cards_by_source[st.text(0)] = st.int64(1);
+            s.cards += st.int64(1);
+            s.verified_cards += st.int64(2);
+        }
+    }
+    s.referrals = one("SELECT COUNT(*) FROM referrals WHERE program_id = ?1");
+    s.passes_installed =
+        one("SELECT COUNT(*) FROM events WHERE program_id = ?1 AND kind = 'pass.installed'");
+    s.passes_removed =
+        one("SELECT COUNT(*) FROM events WHERE program_id = ?1 AND kind = 'pass.removed'");
+    s.devices =
+        one("SELECT COUNT(DISTINCT r.device_id) FROM registrations r JOIN cards c ON c.id = "
+            "r.card_id WHERE c.program_id = ?1");
+    {
+        auto st = c->prepare(
+            "SELECT COUNT(*), COALESCE(SUM(MAX(t.points, 0)), 0), COALESCE(SUM(MAX(-t.points, "
+            "0)), 0) FROM transactions t JOIN cards c ON c.id = t.card_id WHERE c.program_id = "
+            "?1");
+        st.bind(1, program.value());
+        st.step();
+        s.transactions = st.int64(0);
+        s.points_earned = st.int64(1);
+        s.points_redeemed = st.int64(2);
+    }
+    return s;
+}
+
+}  // namespace cardsmith::storage::sqlite
