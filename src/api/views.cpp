@@ -49,11 +49,18 @@ json::object card_view(const ApiContext& ctx, const domain::Program& p, const do
         {"lifetimePoints", c.lifetime_points},
         {"tier", or_null(tier)},
         {"source", c.source},
+        {"offer", or_null(c.offer)},
+        {"verified", c.verified},
+        {"referralCode", or_null(c.referral_code)},
         {"createdAt", iso(c.created_at)},
         {"updatedAt", iso(c.modified_at)},
         {"links",
          {{"pkpass", pkpass_url(ctx, c)},
           {"page", card_page_url(ctx, c)},
+          {"invite",
+           p.enrollment.referrals_on() && !c.referral_code.empty()
+               ? json::value(ctx.public_url + "/join/" + p.slug + "?ref=" + c.referral_code)
+               : json::value(nullptr)},
           // Google Wallet save links come with Google support (CONTRACT §2 google.*).
           {"googleSave", nullptr}}},
     };

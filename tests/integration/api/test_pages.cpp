@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "http_client.hpp"
+#include "join_forms.hpp"
 #include "server_process.hpp"
 
 using namespace cardsmith;
@@ -144,43 +145,8 @@ BOOST_AUTO_TEST_CASE(join_qr_codes_decode_to_the_enrollment_link) {
 
 namespace {
 
-std::string form_encode(const std::map<std::string, std::string>& fields) {
-    std::string out;
-    for (const auto& [k, v] : fields) {
-        if (!out.empty()) out += '&';
-        out += k + '=';
-        for (char ch : v) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-                out += ch;
-            } else if (c == ' ') {
-                out += '+';
-            } else {
-                char buf[4];
-                std::snprintf(buf, sizeof buf, "%%%02X", c);
-                out += buf;
-            }
-        }
-    }
-    return out;
-}
-
-struct JoinForm {
-    std::string cookie, csrf;
-};
-
-JoinForm open_form(test::Client& client, const std::string& target) {
-    auto page = client.get(target);
-    BOOST_REQUIRE_EQUAL(page.result_int(), 200);
-    std::string set_cookie(page[test::bhttp::field::set_cookie]);
-    BOOST_REQUIRE(set_cookie.rfind("cs_join=", 0) == 0u);
-    BOOST_TEST(set_cookie.find("HttpOnly") != std::string::npos);
-    BOOST_TEST(set_cookie.find("SameSite=Lax") != std::string::npos);
-    std::smatch m;
-    BOOST_REQUIRE(
-        std::regex_search(page.body(), m, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
-    return {set_cookie.substr(0, set_cookie.find(';')), m[1].str()};
-}
+using test::form_encode;
+using test::open_form;
 
 }  // namespace
 
