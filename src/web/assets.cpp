@@ -100,7 +100,7 @@ font-variant-numeric:tabular-nums}
 .pass-fields .pass-field:last-child:not(:first-child){text-align:right}
 .pass-value{display:block;font-size:1.05rem;overflow-wrap:anywhere}
 .pass-offer{margin-top:.9rem}
-.pass-qr{width:min(15rem,78%);margin:1.4rem auto 0;padding:.2rem .2rem .5rem;
+.pass-qr{width:min(15rem,78%);margin:1.4rem auto 0;padding:.6rem .6rem .5rem;
 border-radius:12px;background:#fff;color:#000;text-align:center}
 .qr svg{display:block;width:100%;height:auto}
 .pass-number{display:block;margin-top:.3rem;white-space:nowrap;letter-spacing:.06em;
