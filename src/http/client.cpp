@@ -62,9 +62,11 @@ net::awaitable<IncomingResponse> async_fetch(const OutgoingRequest& request,
                                              net::ssl::context& tls) {
     const Target target = parse_target(request.url);
     auto ex = co_await net::this_coro::executor;
+    // One deadline for lookup, connect, handshake and exchange.
+    const auto until = std::chrono::steady_clock::now() + request.timeout;
     tcp::resolver resolver(ex);
-    // The deadline covers the lookup too: a timer cancels the resolver.
-    net::steady_timer deadline(ex, request.timeout);
+    // A timer cancels the resolver (which has no deadline of its own).
+    net::steady_timer deadline(ex, until);
     deadline.async_wait([&resolver](error_code ec) {
         if (!ec) resolver.cancel();
     });
@@ -72,7 +74,7 @@ net::awaitable<IncomingResponse> async_fetch(const OutgoingRequest& request,
     deadline.cancel();
     if (!target.https) {
         beast::tcp_stream stream(ex);
-        stream.expires_after(request.timeout);
+        stream.expires_at(until);
         co_await stream.async_connect(endpoints, net::use_awaitable);
         auto res = co_await exchange(stream, request, target);
         error_code ignored;
@@ -85,7 +87,7 @@ net::awaitable<IncomingResponse> async_fetch(const OutgoingRequest& request,
             error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()), "SNI");
     }
     stream.set_verify_callback(net::ssl::host_name_verification(target.host));
-    beast::get_lowest_layer(stream).expires_after(request.timeout);
+    beast::get_lowest_layer(stream).expires_at(until);
     co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::use_awaitable);
     co_await stream.async_handshake(net::ssl::stream_base::client, net::use_awaitable);
     auto res = co_await exchange(stream, request, target);

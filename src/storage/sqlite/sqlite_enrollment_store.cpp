@@ -27,13 +27,30 @@ PendingVerification read_verification(const Statement& st) {
     return v;
 }
 
-// Sends of `column` = `value` inside the window: their count and the oldest one's time.
-std::pair<std::int64_t, std::int64_t> sends_since(Connection& c, const char* sql,
-                                                  std::string_view value, std::int64_t since) {
-    auto st = c.prepare(sql);
+// Sends to (or from) `value` inside the window, and when the send that must leave the
+// window before one more is allowed does so (0 when under the limit).
+struct WindowUse {
+    std::int64_t count = 0;
+    std::int64_t frees_at_ms = 0;
+};
+
+WindowUse window_use(Connection& c, const char* count_sql, const char* nth_sql,
+                     std::string_view value, std::int64_t since, int limit,
+                     std::int64_t window_ms) {
+    WindowUse use;
+    auto st = c.prepare(count_sql);
     st.bind(1, value).bind(2, since);
     st.step();
-    return {st.int64(0), st.int64(1)};
+    use.count = st.int64(0);
+    if (use.count >= limit) {
+        // With count sends in the window, the (count - limit + 1)-th oldest must leave.
+        auto nth = c.prepare(nth_sql);
+        nth.bind(1, value).bind(2, since).bind(3, use.count - limit);
+        if (nth.step()) {
+            use.frees_at_ms = nth.int64(0) + window_ms;
+        }
+    }
+    return use;
 }
 
 bool same_hash(std::string_view a, std::string_view b) {
@@ -91,21 +108,21 @@ VerificationStart SqliteStore::start_verification(const NewVerification& v,
         }
     }
     const std::int64_t since = v.now_ms - limits.window_ms;
-    const auto [to_destination, oldest_destination] = sends_since(
-        *c,
-        "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_sends WHERE destination = ?1 "
-        "AND created_at > ?2",
-        v.destination, since);
-    const auto [from_ip, oldest_ip] = sends_since(
-        *c,
-        "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM code_sends WHERE ip = ?1 AND "
-        "created_at > ?2",
-        v.ip, since);
-    if (to_destination >= limits.per_destination || from_ip >= limits.per_ip) {
-        const std::int64_t oldest =
-            to_destination >= limits.per_destination ? oldest_destination : oldest_ip;
+    const auto to_destination =
+        window_use(*c, "SELECT COUNT(*) FROM code_sends WHERE destination = ?1 AND created_at > ?2",
+                   "SELECT created_at FROM code_sends WHERE destination = ?1 AND created_at > ?2 "
+                   "ORDER BY created_at LIMIT 1 OFFSET ?3",
+                   v.destination, since, limits.per_destination, limits.window_ms);
+    const auto from_ip =
+        window_use(*c, "SELECT COUNT(*) FROM code_sends WHERE ip = ?1 AND created_at > ?2",
+                   "SELECT created_at FROM code_sends WHERE ip = ?1 AND created_at > ?2 ORDER BY "
+                   "created_at LIMIT 1 OFFSET ?3",
+                   v.ip, since, limits.per_ip, limits.window_ms);
+    if (to_destination.count >= limits.per_destination || from_ip.count >= limits.per_ip) {
+        // Both limits may hold: the later of the two frees the next send.
+        const std::int64_t frees = std::max(to_destination.frees_at_ms, from_ip.frees_at_ms);
         out.status = VerificationStart::Status::limited;
-        out.retry_after_ms = std::max<std::int64_t>(oldest + limits.window_ms - v.now_ms, 1000);
+        out.retry_after_ms = std::max<std::int64_t>(frees - v.now_ms, 1000);
         return out;  // rolled back: a resend that was refused leaves the old code usable
     }
     c->prepare("INSERT INTO code_sends (destination, ip, created_at) VALUES (?1, ?2, ?3)")
