@@ -22,6 +22,7 @@
 #include "http/server.hpp"
 #include "push/apns_sender.hpp"
 #include "push/dispatcher.hpp"
+#include "push/relay_sender.hpp"
 
 namespace cardsmith::app {
 namespace {
@@ -166,6 +167,9 @@ apns::Credentials credentials_of(const crypto::PassSigner& signer) {
     return c;
 }
 
+std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind,
+                                           const std::string& topic);
+
 struct App::Impl {
     config::Config cfg;
     net::io_context ioc;
@@ -182,6 +186,9 @@ struct App::Impl {
     // Verification codes: the gateways' TLS (system trust store) and the sender.
     net::ssl::context gateway_tls{http_server::make_client_tls("")};
     std::unique_ptr<enroll::CodeSender> codes;
+    // Android wallets' push relays: their TLS and one sender per relay and pass type id.
+    net::ssl::context relay_tls{http_server::make_client_tls(cfg.relays.ca_file)};
+    std::map<std::string, std::shared_ptr<push::RelaySender>> relay_senders;
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
@@ -195,6 +202,44 @@ struct App::Impl {
           cpu(or_cores(cfg.server.cpu_threads)),
           db(open_and_migrate(cfg), cfg.storage.threads) {}
 };
+
+// The relay an Android wallet's pushes go through (config [relays]); nullptr while it is
+// off (no key where the vendor needs one). Called on the dispatcher's strand.
+std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind,
+                                           const std::string& topic) {
+    const auto& r = s.cfg.relays;
+    push::RelayOptions o;
+    o.kind = kind;
+    o.timeout = r.timeout;
+    if (kind == "walletunion_fcm" || kind == "walletunion_hms") {
+        if (r.walletunion_key.empty()) return nullptr;
+        o.url = r.walletunion_url;
+        o.api_key = r.walletunion_key;
+        o.batch = static_cast<std::size_t>(kind == "walletunion_fcm" ? r.walletunion_fcm_batch
+                                                                     : r.walletunion_hms_batch);
+    } else if (kind == "walletpasses") {
+        if (!r.walletpasses_enabled) return nullptr;
+        o.url = r.walletpasses_url;
+        o.api_key = r.walletpasses_key;
+        o.batch = static_cast<std::size_t>(r.walletpasses_batch);
+    } else if (kind == "pass2u") {
+        if (r.pass2u_key.empty()) return nullptr;
+        o.url = r.pass2u_url;
+        o.api_key = r.pass2u_key;
+        o.batch = static_cast<std::size_t>(r.pass2u_batch);
+    } else if (kind == "passwallet") {
+        if (!r.passwallet_enabled) return nullptr;
+        o.batch = static_cast<std::size_t>(r.passwallet_batch);
+    } else {
+        return nullptr;
+    }
+    auto& sender = s.relay_senders[kind + " " + topic];
+    if (!sender) {
+        sender = std::make_shared<push::RelaySender>(s.ioc.get_executor(), s.relay_tls,
+                                                     std::move(o), topic);
+    }
+    return sender;
+}
 
 namespace {
 
@@ -333,7 +378,17 @@ App::App(config::Config cfg) {
         return problem;
     };
     s.wallet = std::unique_ptr<web_service::WebServiceContext>(
-        new web_service::WebServiceContext{s.db, *s.passes, s.metrics, {}});
+        new web_service::WebServiceContext{s.db, *s.passes, s.metrics, {}, {}});
+    for (std::string_view hosts = s.cfg.relays.passwallet_hosts; !hosts.empty();) {
+        const auto comma = hosts.find(',');
+        auto host = hosts.substr(0, comma);
+        while (!host.empty() && host.front() == ' ') host.remove_prefix(1);
+        while (!host.empty() && host.back() == ' ') host.remove_suffix(1);
+        if (!host.empty()) {
+            s.wallet->passwallet_hosts.emplace(host);
+        }
+        hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
+    }
     web_service::register_routes(s.router, *s.wallet);
 
     // Pushes: one APNs client per identity, the dispatcher draining the outbox.
@@ -359,7 +414,10 @@ App::App(config::Config cfg) {
                                                              s.cfg.apns.request_timeout * 3);
     s.dispatcher = std::make_shared<push::Dispatcher>(
         s.ioc.get_executor(), s.db, s.metrics,
-        [&s](const std::string& topic) -> std::shared_ptr<push::Sender> {
+        [&s](const std::string& kind, const std::string& topic) -> std::shared_ptr<push::Sender> {
+            if (kind != "apns") {
+                return relay_sender(s, kind, topic);
+            }
             if (topic == s.cfg.apple.pass_type_id) {
                 return s.default_sender;
             }

@@ -185,6 +185,32 @@ const std::vector<KeySpec>& specs() {
          [](Config& c, const Raw& v, const std::string& k) {
              c.enrollment.trust_forwarded_for = as_bool(v, k);
          }},
+        {"relays", "walletunion_url", str_in(&Config::relays, &RelaysConfig::walletunion_url)},
+        {"relays", "walletunion_key", str_in(&Config::relays, &RelaysConfig::walletunion_key)},
+        {"relays", "walletpasses_url", str_in(&Config::relays, &RelaysConfig::walletpasses_url)},
+        {"relays", "walletpasses_key", str_in(&Config::relays, &RelaysConfig::walletpasses_key)},
+        {"relays", "walletpasses_enabled",
+         [](Config& c, const Raw& v, const std::string& k) {
+             c.relays.walletpasses_enabled = as_bool(v, k);
+         }},
+        {"relays", "pass2u_url", str_in(&Config::relays, &RelaysConfig::pass2u_url)},
+        {"relays", "pass2u_key", str_in(&Config::relays, &RelaysConfig::pass2u_key)},
+        {"relays", "passwallet_enabled",
+         [](Config& c, const Raw& v, const std::string& k) {
+             c.relays.passwallet_enabled = as_bool(v, k);
+         }},
+        {"relays", "passwallet_hosts", str_in(&Config::relays, &RelaysConfig::passwallet_hosts)},
+        {"relays", "ca_file", str_in(&Config::relays, &RelaysConfig::ca_file)},
+        {"relays", "walletunion_fcm_batch",
+         int_in(&Config::relays, &RelaysConfig::walletunion_fcm_batch, 1, 50)},
+        {"relays", "walletunion_hms_batch",
+         int_in(&Config::relays, &RelaysConfig::walletunion_hms_batch, 1, 1000)},
+        {"relays", "walletpasses_batch",
+         int_in(&Config::relays, &RelaysConfig::walletpasses_batch, 1, 10000)},
+        {"relays", "pass2u_batch", int_in(&Config::relays, &RelaysConfig::pass2u_batch, 1, 1000)},
+        {"relays", "passwallet_batch",
+         int_in(&Config::relays, &RelaysConfig::passwallet_batch, 1, 10000)},
+        {"relays", "timeout_ms", dur_in(&Config::relays, &RelaysConfig::timeout, 100, 600000)},
         {"passes", "cache_mb",
          [](Config& c, const Raw& v, const std::string& k) {
              c.passes.cache_bytes = static_cast<std::size_t>(as_int(v, k, 0, 65536)) * 1024 * 1024;

@@ -73,6 +73,26 @@ struct GoogleConfig {
     [[nodiscard]] bool enabled() const { return !issuer_id.empty() && !service_account.empty(); }
 };
 
+// Android wallet apps' push relays (android-wallets.md, docs/configuration.md). A relay
+// whose key is required and empty is off: its registrations are kept but not pushed.
+struct RelaysConfig {
+    std::string walletunion_url = "https://push.walletunion.com/send";
+    std::string walletunion_key;  // required by Wallet Union
+    std::string walletpasses_url = "https://walletpasses.appspot.com/api/v1/push";
+    std::string walletpasses_key;  // optional (a higher rate limit)
+    bool walletpasses_enabled = true;
+    std::string pass2u_url = "https://api.passesalliance.com/v2/registrations";
+    std::string pass2u_key;  // required by Pass2U
+    bool passwallet_enabled = true;
+    // Hosts a PassWallet registration may name as its push service.
+    std::string passwallet_hosts =
+        "push.passwallet.net,proxy.ravensoft.co.uk,walletpasses.appspot.com";
+    std::string ca_file;  // trust store for https relays; empty: the system's
+    int walletunion_fcm_batch = 50, walletunion_hms_batch = 1000, walletpasses_batch = 100,
+        pass2u_batch = 1000, passwallet_batch = 100;
+    std::chrono::milliseconds timeout{10'000};
+};
+
 // Verification codes of the /join form (docs/configuration.md).
 struct EnrollmentConfig {
     int max_code_attempts = 5;         // wrong codes before a code is dead
@@ -96,6 +116,7 @@ struct Config {
     std::string templates_dir = "templates";
     PassesConfig passes;
     EnrollmentConfig enrollment;
+    RelaysConfig relays;
     std::string log_level = "info";
 };
 

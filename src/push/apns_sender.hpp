@@ -11,8 +11,8 @@ namespace cardsmith::push {
 class ApnsSender final : public Sender {
 public:
     explicit ApnsSender(std::shared_ptr<apns::Client> client) : client_(std::move(client)) {}
-    void send(apns::Push push, Completion done) override {
-        client_->async_push(std::move(push),
+    void send(Delivery delivery, Completion done) override {
+        client_->async_push(std::move(delivery.push),
                             [done = std::move(done)](apns::PushResult r) { done(std::move(r)); });
     }
     [[nodiscard]] apns::Client& client() { return *client_; }

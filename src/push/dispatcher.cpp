@@ -8,6 +8,15 @@
 namespace cardsmith::push {
 namespace {
 
+// Routes (senders with their health) are per APNs topic, or per relay and pass type id.
+std::string route_key(const storage::OutboxItem& item) {
+    return item.kind == "apns" ? item.topic : item.kind + " " + item.topic;
+}
+
+std::string wallet_label(const storage::OutboxItem& item) {
+    return item.kind == "apns" ? "apple" : item.kind;
+}
+
 using Kind = storage::OutboxSettlement::Kind;
 
 std::int64_t now_ms() {
@@ -184,16 +193,17 @@ net::awaitable<void> Dispatcher::run() {
     maybe_finish_stop();
 }
 
-Dispatcher::Route* Dispatcher::route(const std::string& topic) {
-    auto it = routes_.find(topic);
+Dispatcher::Route* Dispatcher::route(const storage::OutboxItem& item) {
+    const std::string key = route_key(item);
+    auto it = routes_.find(key);
     if (it == routes_.end()) {
-        auto sender = senders_(topic);
+        auto sender = senders_(item.kind, item.topic);
         if (!sender) {
             return nullptr;
         }
-        it = routes_.emplace(topic, Route{std::move(sender), true, {}, 0}).first;
+        it = routes_.emplace(key, Route{std::move(sender), true, {}, 0}).first;
         std::lock_guard lock(health_mutex_);
-        health_.push_back({topic, true, {}});
+        health_.push_back({key, true, {}});
     }
     return &it->second;
 }
@@ -208,7 +218,7 @@ void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
     }
     Route* r = nullptr;
     try {
-        r = route(item.topic);
+        r = route(item);
     } catch (const std::exception& e) {
         log::error("push: cannot open a channel", {{"topic", item.topic}, {"error", e.what()}});
     }
@@ -216,8 +226,10 @@ void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
         // No identity signs for the topic (yet: its upload may come back): wait, not die.
         metrics_.counter_add(
             "cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
-            {{"wallet", "apple"}, {"outcome", "deferred"}, {"reason", "NoIdentity"}});
-        defer(now + options_.identity_pause.count(), "no identity signs for " + item.topic);
+            {{"wallet", wallet_label(item)}, {"outcome", "deferred"}, {"reason", "NoRoute"}});
+        defer(now + options_.identity_pause.count(), item.kind == "apns"
+                                                         ? "no identity signs for " + item.topic
+                                                         : "no relay configured for " + item.kind);
         return;
     }
     if (!r->healthy) {
@@ -230,14 +242,14 @@ void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
     ++in_flight_;
     // Offline devices get the push when they come back within a day (apple-wallet.md §3.2).
     const std::int64_t expiration = now / 1000 + 24 * 3600;
-    apns::Push push{item.target, item.topic, "{}", expiration, {}};
+    Delivery delivery{{item.target, item.topic, "{}", expiration, {}}, item.kind, item.route};
     auto done = [self = shared_from_this(), item, now](apns::PushResult result) mutable {
         net::post(self->strand_, [self, item = std::move(item), now, result = std::move(result)] {
             self->on_result(item, now, result);
         });
     };
     try {
-        r->sender->send(std::move(push), std::move(done));
+        r->sender->send(std::move(delivery), std::move(done));
     } catch (const std::exception& e) {
         --in_flight_;
         r->probing = false;
@@ -269,7 +281,8 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
     };
     std::string outcome;
     Route* r = nullptr;
-    if (auto it = routes_.find(item.topic); it != routes_.end()) {
+    const std::string key = route_key(item);
+    if (auto it = routes_.find(key); it != routes_.end()) {
         r = &it->second;
         r->probing = false;
     }
@@ -281,7 +294,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 r->reason.clear();
                 r->paused_until_ms = 0;
                 log::info("push: identity works again", {{"topic", item.topic}});
-                set_health(item.topic, true, {});
+                set_health(key, true, {});
                 woken_ = true;  // its deferred pushes may go now
                 wake_timer_.cancel();
             }
@@ -327,7 +340,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 r->healthy = false;
                 r->reason = describe(result);
                 r->paused_until_ms = now + options_.identity_pause.count();
-                set_health(item.topic, false, r->reason);
+                set_health(key, false, r->reason);
             }
             settlement(Kind::defer, now + options_.identity_pause.count(), describe(result));
             break;
@@ -340,7 +353,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
     }
     metrics_.counter_add(
         "cardsmith_pushes_total", "Pushes by wallet, outcome and reason",
-        {{"wallet", "apple"}, {"outcome", outcome}, {"reason", reason_label(result)}});
+        {{"wallet", wallet_label(item)}, {"outcome", outcome}, {"reason", reason_label(result)}});
     if (in_flight_ + 1 == options_.max_in_flight / 2 && !stopping_) {
         woken_ = true;  // back under the low-water mark: claim more
         wake_timer_.cancel();

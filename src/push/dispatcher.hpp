@@ -27,17 +27,28 @@
 
 namespace cardsmith::push {
 
-// Where a push goes: APNs (one client per identity) today; Android relays later.
+// One push to one device: the APNs request, and for relays the outbox row's kind and route.
+struct Delivery {
+    apns::Push push;
+    std::string kind;   // "apns" or a relay's wallet kind ("walletunion_fcm"...)
+    std::string route;  // PassWallet: the registration's push service URL
+};
+
+// Where a push goes: APNs (one client per identity) or an Android wallet's relay. Results
+// speak APNs' language (apns::classify): relays map theirs onto it (a dead token is 410,
+// a refused API key 403, a throttle 429).
 class Sender {
 public:
     using Completion = std::function<void(apns::PushResult)>;
     virtual ~Sender() = default;
     // Completes exactly once, on any thread.
-    virtual void send(apns::Push push, Completion done) = 0;
+    virtual void send(Delivery delivery, Completion done) = 0;
 };
 
-// The sender for a topic (pass type id), or nullptr when no identity signs for it.
-using SenderFor = std::function<std::shared_ptr<Sender>(const std::string& topic)>;
+// The sender for an outbox kind ("apns", "walletunion_fcm"...) and topic (pass type id),
+// or nullptr when there is none (no identity signs for the topic, relay not configured).
+using SenderFor =
+    std::function<std::shared_ptr<Sender>(const std::string& kind, const std::string& topic)>;
 
 struct DispatcherOptions {
     int batch = 1000;                  // rows claimed per round trip
@@ -102,7 +113,7 @@ private:
     void settle(storage::OutboxSettlement s);
     void flush();
     net::awaitable<void> write(std::shared_ptr<std::vector<storage::OutboxSettlement>> batch);
-    Route* route(const std::string& topic);
+    Route* route(const storage::OutboxItem& item);
     void set_health(const std::string& topic, bool healthy, const std::string& reason);
     void maybe_finish_stop();
 

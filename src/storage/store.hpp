@@ -177,6 +177,14 @@ struct LedgerOutcome {
 
 enum class RegisterStatus { created, updated, not_found };
 
+// Which wallet app registered (android-wallets.md §8.1) and what its push needs.
+struct WalletClient {
+    std::string kind = "apple";    // apple, walletunion_fcm, walletunion_hms, walletpasses,
+                                   // pass2u, passwallet, passworks, unknown
+    std::string push_service_url;  // PassWallet: where its pushes go (allowlisted)
+    std::string user_agent;        // for support
+};
+
 struct UpdatedSerials {
     std::vector<std::string> serials;
     std::int64_t last_updated = 0;  // newest update tag among them
@@ -184,9 +192,10 @@ struct UpdatedSerials {
 
 struct OutboxItem {
     std::int64_t id = 0;
-    std::string kind;                 // "apns"
+    std::string kind;                 // "apns", or a relay's wallet kind ("walletunion_fcm"...)
     std::string target;               // push token
     std::string topic;                // pass type id
+    std::string route;                // PassWallet: the registration's push service URL
     int attempts = 0;                 // before this one
     std::int64_t lease_until_ms = 0;  // the claim: settling needs it to match
     std::int64_t created_at_ms = 0;
@@ -272,7 +281,14 @@ public:
     // and records a pass.installed event for a new registration.
     virtual RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                            std::string_view pass_type_id,
-                                           const SerialNumber& serial, std::int64_t now_ms) = 0;
+                                           const SerialNumber& serial, std::int64_t now_ms,
+                                           const WalletClient& wallet) = 0;
+    RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
+                                   std::string_view pass_type_id, const SerialNumber& serial,
+                                   std::int64_t now_ms) {
+        return register_device(library_id, push_token, pass_type_id, serial, now_ms,
+                               WalletClient{});
+    }
     // Removes the registration (and the device when it has none left); pass.removed event.
     virtual bool unregister_device(std::string_view library_id, std::string_view pass_type_id,
                                    const SerialNumber& serial, std::int64_t now_ms) = 0;

@@ -1,6 +1,8 @@
 #include "apple/web_service/web_service.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <charconv>
 
 #include "common/log.hpp"
@@ -39,16 +41,52 @@ bool valid_device_id(std::string_view id) {
     return true;
 }
 
+// APNs tokens are hex; FCM and HMS tokens use letters, digits, ':', '-', '_' and '.'.
 bool valid_push_token(std::string_view token) {
-    if (token.empty() || token.size() > 512) {
+    if (token.empty() || token.size() > 1024) {
         return false;
     }
     for (char c : token) {
-        if (!std::isxdigit(static_cast<unsigned char>(c))) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '-' || c == '_' ||
+              c == '.')) {
             return false;
         }
     }
     return true;
+}
+
+bool is_apns_token(std::string_view token) {
+    return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
+               return std::isxdigit(static_cast<unsigned char>(c));
+           });
+}
+
+// "Scheme token" → both; a header without a space has no token.
+std::pair<std::string_view, std::string_view> split_authorization(std::string_view header) {
+    const auto space = header.find(' ');
+    if (space == std::string_view::npos) {
+        return {header, {}};
+    }
+    auto token = header.substr(space + 1);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    return {header.substr(0, space), token};
+}
+
+// PassWallet's push service URL: http(s) on an allowlisted host, no credentials, stored
+// without a trailing slash; empty when refused.
+std::string allowed_push_service(const WebServiceContext& ctx, std::string_view url) {
+    if (url.size() > 300) {
+        return {};
+    }
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
+        parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment() ||
+        !ctx.passwallet_hosts.contains(parsed->host())) {
+        return {};
+    }
+    std::string out(url);
+    while (!out.empty() && out.back() == '/') out.pop_back();
+    return out;
 }
 
 // The card behind a serial, if the request's ApplePass token is its authenticationToken.
@@ -72,21 +110,20 @@ net::awaitable<Authorized> async_authorize(WebServiceContext& ctx, RequestContex
         out.error = error(rc, http::status::not_found, "not_found", "unknown pass");
         co_return out;
     }
-    constexpr std::string_view kScheme = "ApplePass ";
-    std::string_view header = rc.request[http::field::authorization];
-    std::string_view token =
-        header.substr(0, kScheme.size()) == kScheme ? header.substr(kScheme.size()) : "";
-    if (!crypto::constant_time_equal(token, found->first.auth_token.value())) {
+    // Whatever the scheme (ApplePass, WalletUnionPass, AndroidPass...), the token decides.
+    const auto [scheme, token] = split_authorization(rc.request[http::field::authorization]);
+    if (token.empty() || !crypto::constant_time_equal(token, found->first.auth_token.value())) {
         ctx.metrics.counter_add("cardsmith_apple_auth_failures_total",
                                 "Apple web service requests with a wrong ApplePass token", {});
-        out.error = error(rc, http::status::unauthorized, "unauthorized", "bad ApplePass token");
+        out.error =
+            error(rc, http::status::unauthorized, "unauthorized", "bad authentication token");
         co_return out;
     }
     out.found = std::move(found);
     co_return out;
 }
 
-net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext& rc) {
+net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext& rc, bool attido) {
     if (!valid_device_id(rc.param("device"))) {
         co_return error(rc, http::status::bad_request, "bad_request", "bad device identifier");
     }
@@ -96,24 +133,46 @@ net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext&
     }
     boost::system::error_code ec;
     auto body = json::parse(rc.request.body(), ec);
-    const json::value* token =
-        !ec && body.is_object() ? body.as_object().if_contains("pushToken") : nullptr;
+    const auto* fields = !ec ? body.if_object() : nullptr;
+    const json::value* token = fields != nullptr ? fields->if_contains("pushToken") : nullptr;
     if (token == nullptr || !token->is_string() || !valid_push_token(token->as_string())) {
         co_return error(rc, http::status::bad_request, "bad_request",
-                        "body must be {\"pushToken\": \"<hex>\"}");
+                        "body must be {\"pushToken\": \"<token>\"}");
     }
+    storage::WalletClient wallet;
     const std::string push_token(token->as_string());
+    const auto scheme = split_authorization(rc.request[http::field::authorization]).first;
+    wallet.kind = wallet_kind(attido, scheme, rc.request["X-Pass-Client"], push_token);
+    wallet.user_agent = std::string(rc.request[http::field::user_agent]);
+    if (attido) {
+        const json::value* url = fields->if_contains("pushServiceUrl");
+        if (url != nullptr && url->is_string()) {
+            wallet.push_service_url = allowed_push_service(ctx, url->as_string());
+        }
+        if (wallet.push_service_url.empty()) {
+            log::warn("wallet registration refused: push service not allowed",
+                      {{"id", rc.request_id}});
+            co_return error(rc, http::status::bad_request, "bad_request",
+                            "pushServiceUrl must be http(s) on an allowed push service host");
+        }
+    }
+    if (wallet.kind == "unknown") {
+        // Registered (the app keeps working by pulling), but nothing can wake it.
+        log::info("wallet registration from an unknown app",
+                  {{"scheme", std::string(scheme.substr(0, 40))}});
+    }
     auto status = co_await ctx.db.run([&](storage::Store& s) {
         return s.register_device(rc.param("device"), push_token, rc.param("passType"),
-                                 SerialNumber(rc.param("serial")), now_ms());
+                                 SerialNumber(rc.param("serial")), now_ms(), wallet);
     });
     if (status == storage::RegisterStatus::not_found) {
         co_return error(rc, http::status::not_found, "not_found", "unknown pass");
     }
     const bool created = status == storage::RegisterStatus::created;
-    ctx.metrics.counter_add("cardsmith_apple_registrations_total",
-                            "Apple device registrations by outcome",
-                            {{"outcome", created ? "created" : "updated"}});
+    ctx.metrics.counter_add(
+        "cardsmith_apple_registrations_total",
+        "Pass web service registrations by wallet and outcome",
+        {{"wallet", wallet.kind}, {"outcome", created ? "created" : "updated"}});
     co_return http_server::bytes_response(created ? http::status::created : http::status::ok,
                                           "application/json", "{}", rc.request.version());
 }
@@ -217,6 +276,20 @@ net::awaitable<Response> handle_log(WebServiceContext& ctx, RequestContext& rc) 
 
 }  // namespace
 
+std::string wallet_kind(bool attido_path, std::string_view scheme, std::string_view pass_client,
+                        std::string_view push_token) {
+    if (attido_path) {
+        return "passwallet";
+    }
+    if (pass_client == "Passes") return "pass2u";
+    if (pass_client == "Passworks") return "passworks";
+    if (scheme == "WalletUnionPass") return "walletunion_fcm";
+    if (scheme == "WalletUnionHMSPass") return "walletunion_hms";
+    if (scheme == "AndroidPass") return "walletpasses";
+    if (scheme == "ApplePass" && is_apns_token(push_token)) return "apple";
+    return "unknown";
+}
+
 bool LogThrottle::allow() {
     std::lock_guard lock(mutex_);
     auto now = std::chrono::steady_clock::now();
@@ -234,7 +307,11 @@ void register_routes(http_server::Router& router, WebServiceContext& ctx) {
     auto bind = [&ctx](auto fn) { return [&ctx, fn](RequestContext& rc) { return fn(ctx, rc); }; };
     const std::string p(kPathPrefix);
     const std::string reg = p + "/v1/devices/{device}/registrations/{passType}/{serial}";
-    router.add(V::post, reg, bind(handle_register));
+    router.add(V::post, reg,
+               [&ctx](RequestContext& rc) { return handle_register(ctx, rc, false); });
+    // PassWallet registers here, with the push service its pushes go to.
+    router.add(V::post, p + "/v1/devices/{device}/registrations_attido/{passType}/{serial}",
+               [&ctx](RequestContext& rc) { return handle_register(ctx, rc, true); });
     router.add(V::delete_, reg, bind(handle_unregister));
     router.add(V::get, p + "/v1/devices/{device}/registrations/{passType}", bind(handle_serials));
     router.add(V::get, p + "/v1/passes/{passType}/{serial}", bind(handle_latest_pass));

@@ -214,11 +214,21 @@ CREATE TABLE referrals (
 CREATE INDEX referrals_referrer ON referrals(referrer_card_id);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Every wallet (issue 5): which app each registration came from, PassWallet's push
+// service URL, the client's user agent; the outbox row's route for PassWallet.
+constexpr const char* kV5 = R"sql(
+ALTER TABLE registrations ADD COLUMN wallet TEXT NOT NULL DEFAULT 'apple';
+ALTER TABLE registrations ADD COLUMN push_service_url TEXT;
+ALTER TABLE registrations ADD COLUMN user_agent TEXT;
+ALTER TABLE outbox ADD COLUMN route TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
     {4, "verification codes, referrals, birthday grants", kV4},
+    {5, "wallet apps of registrations, relay routes", kV5},
 }};
 
 }  // namespace

@@ -44,9 +44,10 @@ public:
     std::int64_t count_cards(ProgramId program) override;
 
     // sqlite_wallet_store.cpp: web service, ledger, outbox.
+    using Store::register_device;
     RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                    std::string_view pass_type_id, const SerialNumber& serial,
-                                   std::int64_t now_ms) override;
+                                   std::int64_t now_ms, const WalletClient& wallet) override;
     bool unregister_device(std::string_view library_id, std::string_view pass_type_id,
                            const SerialNumber& serial, std::int64_t now_ms) override;
     UpdatedSerials updated_serials(std::string_view library_id, std::string_view pass_type_id,

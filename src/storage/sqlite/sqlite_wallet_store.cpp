@@ -1,5 +1,6 @@
 // The SQLite store's Apple web service, ledger and outbox (see store.hpp).
 #include <algorithm>
+#include <tuple>
 
 #include "storage/sqlite/rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
@@ -12,7 +13,7 @@ const char* const kClaimOutboxSql =
     "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
     "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
     "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
-    "RETURNING id, kind, target, topic, attempts, created_at";
+    "RETURNING id, kind, target, topic, attempts, created_at, route";
 
 namespace {
 
@@ -28,18 +29,24 @@ std::optional<std::int64_t> card_id_by_serial(Connection& c, const SerialNumber&
 }
 
 void record_event(Connection& c, std::int64_t card_id, std::string_view kind,
-                  std::optional<std::int64_t> device_id, std::int64_t now_ms) {
+                  std::string_view wallet, std::optional<std::int64_t> device_id,
+                  std::int64_t now_ms) {
     auto st = c.prepare(
         "INSERT INTO events (program_id, card_id, kind, wallet, device_id, created_at) "
-        "SELECT program_id, id, ?2, 'apple', ?3, ?4 FROM cards WHERE id = ?1");
+        "SELECT program_id, id, ?2, ?5, ?3, ?4 FROM cards WHERE id = ?1");
     st.bind(1, card_id).bind(2, kind);
     if (device_id) {
         st.bind(3, *device_id);
     } else {
         st.bind_null(3);
     }
-    st.bind(4, now_ms / 1000).run();
+    st.bind(4, now_ms / 1000).bind(5, wallet).run();
 }
+
+// The outbox row kind that reaches a registration's wallet; wallets without a push route
+// (unknown apps, the dead Passworks relay) get none.
+#define OUTBOX_KIND "CASE r.wallet WHEN 'apple' THEN 'apns' ELSE r.wallet END"
+#define PUSHABLE "r.wallet NOT IN ('unknown', 'passworks')"
 
 LedgerEntry read_entry(Statement& st) {
     LedgerEntry e;
@@ -80,9 +87,12 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         .run();
     // One push per device token, coalesced into a pending row when there is one.
     auto st = c.prepare(
-        "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
-        "SELECT DISTINCT 'apns', r.push_token, r.pass_type_id, ?2, ?2, ?2 "
-        "FROM registrations r WHERE r.card_id = ?1 "
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+        "SELECT DISTINCT " OUTBOX_KIND
+        ", r.push_token, r.pass_type_id, "
+        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2 "
+        "FROM registrations r WHERE r.card_id = ?1 AND " PUSHABLE
+        " "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, card_id).bind(2, now_ms).run();
@@ -92,7 +102,8 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
 RegisterStatus SqliteStore::register_device(std::string_view library_id,
                                             std::string_view push_token,
                                             std::string_view pass_type_id,
-                                            const SerialNumber& serial, std::int64_t now_ms) {
+                                            const SerialNumber& serial, std::int64_t now_ms,
+                                            const WalletClient& wallet) {
     auto c = lease();
     Transaction tx(*c);
     auto card = card_id_by_serial(*c, serial);
@@ -126,18 +137,23 @@ RegisterStatus SqliteStore::register_device(std::string_view library_id,
     }
     c->prepare(
          "INSERT INTO registrations (device_id, card_id, pass_type_id, push_token, token_at, "
-         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET push_token = "
-         "excluded.push_token, token_at = excluded.token_at")
+         "created_at, wallet, push_service_url, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+         "?8, ?9) ON CONFLICT DO UPDATE SET push_token = excluded.push_token, token_at = "
+         "excluded.token_at, wallet = excluded.wallet, push_service_url = "
+         "excluded.push_service_url, user_agent = excluded.user_agent")
         .bind(1, device_id)
         .bind(2, *card)
         .bind(3, pass_type_id)
         .bind(4, push_token)
         .bind(5, now_ms)
         .bind(6, now_ms / 1000)
+        .bind(7, wallet.kind)
+        .bind_optional(8, wallet.push_service_url)
+        .bind_optional(9, wallet.user_agent.substr(0, 300))
         .run();
     const bool created = inserted;
     if (created) {
-        record_event(*c, *card, "pass.installed", device_id, now_ms);
+        record_event(*c, *card, "pass.installed", wallet.kind, device_id, now_ms);
     }
     tx.commit();
     return created ? RegisterStatus::created : RegisterStatus::updated;
@@ -153,15 +169,17 @@ bool SqliteStore::unregister_device(std::string_view library_id, std::string_vie
     }
     auto del = c->prepare(
         "DELETE FROM registrations WHERE card_id = ?1 AND pass_type_id = ?2 AND device_id = "
-        "(SELECT id FROM devices WHERE library_id = ?3) RETURNING device_id");
+        "(SELECT id FROM devices WHERE library_id = ?3) RETURNING device_id, wallet");
     del.bind(1, *card).bind(2, pass_type_id).bind(3, library_id);
     std::optional<std::int64_t> device_id;
+    std::string wallet;
     if (del.step()) {
         device_id = del.int64(0);
+        wallet = del.text(1);
     }
     del.run();
     if (device_id) {
-        record_event(*c, *card, "pass.removed", device_id, now_ms);
+        record_event(*c, *card, "pass.removed", wallet, device_id, now_ms);
         c->prepare(
              "DELETE FROM devices WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
              "registrations WHERE device_id = ?1)")
@@ -311,9 +329,13 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         .bind(3, now_ms / 1000)
         .run();
     auto st = c->prepare(
-        "INSERT INTO outbox (kind, target, topic, not_before, created_at, updated_at) "
-        "SELECT DISTINCT 'apns', r.push_token, r.pass_type_id, ?2, ?2, ?2 "
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+        "SELECT DISTINCT " OUTBOX_KIND
+        ", r.push_token, r.pass_type_id, "
+        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2 "
         "FROM cards c JOIN registrations r ON r.card_id = c.id WHERE c.program_id = ?1 "
+        "AND " PUSHABLE
+        " "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, program.value()).bind(2, now_ms).run();
@@ -350,7 +372,7 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
     std::vector<OutboxItem> out;
     while (st.step()) {
-        out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3),
+        out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(6),
                        static_cast<int>(st.int64(4)), now_ms + lease_ms, st.int64(5)});
     }
     tx.commit();
@@ -407,14 +429,14 @@ int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token, std
                                  std::int64_t unless_after_ms, std::int64_t now_ms) {
     auto st = c.prepare(
         "DELETE FROM registrations WHERE push_token = ?1 AND pass_type_id = ?2 AND token_at <= "
-        "?3 RETURNING device_id, card_id");
+        "?3 RETURNING device_id, card_id, wallet");
     st.bind(1, push_token).bind(2, topic).bind(3, unless_after_ms);
-    std::vector<std::pair<std::int64_t, std::int64_t>> dropped;
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> dropped;
     while (st.step()) {
-        dropped.emplace_back(st.int64(0), st.int64(1));
+        dropped.emplace_back(st.int64(0), st.int64(1), st.text(2));
     }
-    for (const auto& [device, card] : dropped) {
-        record_event(c, card, "pass.removed", device, now_ms);
+    for (const auto& [device, card, wallet] : dropped) {
+        record_event(c, card, "pass.removed", wallet, device, now_ms);
         c.prepare(
              "DELETE FROM devices WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM registrations "
              "WHERE device_id = ?1)")
