@@ -50,8 +50,9 @@ BirthdayRun grant_birthdays(storage::Store& store, std::chrono::system_clock::ti
             }
         }
     }
-    if (run.cards > 0) {
-        log::info("birthday grants", {{"cards", std::to_string(run.cards)}});
+    if (run.programs > 0) {
+        log::info("birthday job", {{"programs", std::to_string(run.programs)},
+                                   {"cards", std::to_string(run.cards)}});
     }
     return run;
 }
