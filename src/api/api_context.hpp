@@ -12,6 +12,7 @@
 #include "crypto/secret_box.hpp"
 #include "domain/template_dir.hpp"
 #include "enroll/code_sender.hpp"
+#include "google/wallet.hpp"
 #include "http/metrics.hpp"
 #include "storage/database.hpp"
 
@@ -51,6 +52,8 @@ struct ApiContext {
     storage::SendLimits code_limits;
     int max_code_attempts = 5;
     bool trust_forwarded_for = false;  // the client address is X-Forwarded-For's last one
+    // Google Wallet, when configured (google.issuer_id and google.service_account).
+    google::Wallet* google = nullptr;
 };
 
 }  // namespace cardsmith::api

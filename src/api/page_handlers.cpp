@@ -6,6 +6,8 @@
 #include "api/join_forms.hpp"
 #include "api/page_views.hpp"
 #include "api/request_helpers.hpp"
+#include "api/views.hpp"
+#include "common/log.hpp"
 #include "common/random.hpp"
 #include "domain/design.hpp"
 #include "http/response.hpp"
@@ -156,6 +158,7 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     page.balance = card.balance;
     page.qr_svg = qr::to_svg(qr::encode(card.number.value()), 0);
     page.pkpass_url = ctx.public_url + "/p/" + card.serial.value() + ".pkpass";
+    page.google_save_url = google_save_url(ctx, card).value_or("");
     page.platform = web::platform_from_user_agent(rc.request[http::field::user_agent]);
     if (program.enrollment.referrals_on() && !card.referral_code.empty()) {
         page.invite_url = ctx.public_url + "/join/" + program.slug + "?ref=" + card.referral_code;
@@ -168,6 +171,42 @@ net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc) {
     // The page's URL is the holder's secret: no shared caches, not indexed.
     res.set(http::field::cache_control, "private, no-cache");
     res.set("X-Robots-Tag", "noindex");
+    co_return res;
+}
+
+// GET /g/{serial} (links.googleSave): makes sure the card's object (and its program's
+// class) exist at Google, then sends the browser to a freshly signed save link, so links
+// in e-mails never go stale and stay short (google-wallet.md §7).
+net::awaitable<Response> handle_google_save(ApiContext& ctx, RequestContext& rc) {
+    const SerialNumber serial(rc.param("serial"));
+    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_pass(serial); });
+    if (!found || ctx.google == nullptr) {
+        co_return error_page(http::status::not_found, "en", "card_not_found", rc.request.version());
+    }
+    const auto& [card, program] = *found;
+    auto outcome = co_await ctx.google->async_ensure_object(program, card);
+    if (!outcome.ok()) {
+        log::warn("google save link: object not made", {{"program", program.slug},
+                                                        {"status", std::to_string(outcome.status)},
+                                                        {"error", outcome.message}});
+        ctx.metrics.counter_add("cardsmith_google_save_links_total",
+                                "Google Wallet save links by outcome", {{"outcome", "failed"}});
+        auto res = error_page(http::status::service_unavailable, page_lang(program), "unavailable",
+                              rc.request.version());
+        res.set(http::field::retry_after, "30");
+        co_return res;
+    }
+    const CardId id = card.id;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    (void)co_await ctx.db.run([&](storage::Store& s) { return s.mark_google_saved(id, now); });
+    ctx.metrics.counter_add("cardsmith_google_save_links_total",
+                            "Google Wallet save links by outcome", {{"outcome", "redirected"}});
+    Response res{http::status::found, rc.request.version()};
+    res.set(http::field::location, ctx.google->save_url(program, card));
+    res.set(http::field::cache_control, "no-store");
+    res.set("Referrer-Policy", "no-referrer");
     co_return res;
 }
 

@@ -25,6 +25,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::put, "/api/v1/programs/{slug}/enrollment", bind(handle_set_program_enrollment));
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
     router.add(V::get, "/c/{serial}", bind(handle_card_page));
+    router.add(V::get, "/g/{serial}", bind(handle_google_save));
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
     router.add(V::get, "/join/{slug}", bind(handle_join_page));

@@ -15,6 +15,13 @@ std::string pkpass_url(const ApiContext& ctx, const domain::Card& c) {
     return ctx.public_url + "/p/" + c.serial.value() + ".pkpass";
 }
 
+std::optional<std::string> google_save_url(const ApiContext& ctx, const domain::Card& c) {
+    if (ctx.google == nullptr) {
+        return std::nullopt;
+    }
+    return ctx.public_url + "/g/" + c.serial.value();
+}
+
 std::string card_page_url(const ApiContext& ctx, const domain::Card& c) {
     return ctx.public_url + "/c/" + c.serial.value();
 }
@@ -61,8 +68,10 @@ json::object card_view(const ApiContext& ctx, const domain::Program& p, const do
            p.enrollment.referrals_on() && !c.referral_code.empty()
                ? json::value(ctx.public_url + "/join/" + p.slug + "?ref=" + c.referral_code)
                : json::value(nullptr)},
-          // Google Wallet save links come with Google support (CONTRACT §2 google.*).
-          {"googleSave", nullptr}}},
+          // A short link of ours: it makes the object at Google, then redirects to a
+          // freshly signed save JWT (null while Google Wallet is off).
+          {"googleSave", google_save_url(ctx, c) ? json::value(*google_save_url(ctx, c))
+                                                 : json::value(nullptr)}}},
     };
 }
 

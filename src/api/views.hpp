@@ -12,5 +12,8 @@ namespace cardsmith::api {
 // Absolute URLs of a card.
 [[nodiscard]] std::string pkpass_url(const ApiContext& ctx, const domain::Card& c);
 [[nodiscard]] std::string card_page_url(const ApiContext& ctx, const domain::Card& c);
+// links.googleSave: /g/{serial}, or nullopt while Google Wallet is off.
+[[nodiscard]] std::optional<std::string> google_save_url(const ApiContext& ctx,
+                                                         const domain::Card& c);
 
 }  // namespace cardsmith::api

@@ -18,6 +18,8 @@
 #include "crypto/secret_box.hpp"
 #include "enroll/birthdays.hpp"
 #include "enroll/code_sender.hpp"
+#include "google/google_sender.hpp"
+#include "google/wallet.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "push/apns_sender.hpp"
@@ -189,6 +191,9 @@ struct App::Impl {
     // Android wallets' push relays: their TLS and one sender per relay and pass type id.
     net::ssl::context relay_tls{http_server::make_client_tls(cfg.relays.ca_file)};
     std::map<std::string, std::shared_ptr<push::RelaySender>> relay_senders;
+    // Google Wallet, when configured.
+    std::unique_ptr<google::Wallet> google;
+    std::shared_ptr<google::GoogleSender> google_sender;
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
@@ -356,10 +361,23 @@ App::App(config::Config cfg) {
         nullptr,
         {},
         5,
-        false});
+        false,
+        nullptr});
     api::register_routes(s.router, *s.ctx);
     s.ctx->secrets = &*s.secrets;
     s.codes = std::make_unique<enroll::CodeSender>(&*s.secrets, s.gateway_tls);
+    if (s.cfg.google.enabled()) {
+        try {
+            s.google = std::make_unique<google::Wallet>(s.ioc.get_executor(), s.cfg.google,
+                                                        s.cfg.server.public_url);
+        } catch (const std::exception& e) {
+            throw StartupError(e.what());
+        }
+        s.google_sender = std::make_shared<google::GoogleSender>(s.ioc.get_executor(), s.db,
+                                                                 *s.google, s.metrics);
+        s.ctx->google = s.google.get();
+        log::info("Google Wallet on", {{"issuer_id", s.cfg.google.issuer_id}});
+    }
     s.ctx->codes = s.codes.get();
     s.ctx->code_limits.per_destination = s.cfg.enrollment.codes_per_destination;
     s.ctx->code_limits.per_ip = s.cfg.enrollment.codes_per_ip;
@@ -415,6 +433,9 @@ App::App(config::Config cfg) {
     s.dispatcher = std::make_shared<push::Dispatcher>(
         s.ioc.get_executor(), s.db, s.metrics,
         [&s](const std::string& kind, const std::string& topic) -> std::shared_ptr<push::Sender> {
+            if (kind == "google_object" || kind == "google_class") {
+                return s.google_sender;  // nullptr while Google is off: rows wait
+            }
             if (kind != "apns") {
                 return relay_sender(s, kind, topic);
             }

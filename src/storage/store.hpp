@@ -368,6 +368,13 @@ public:
     // Credits up to grant.limit cards in one transaction; returns how many.
     virtual int grant_birthdays(const BirthdayGrant& grant) = 0;
     [[nodiscard]] virtual ProgramStats program_stats(ProgramId program) = 0;
+
+    // Google Wallet (issue 5). The card's object exists at Google from now on: its changes
+    // queue 'google_object' outbox rows. Returns false when it was marked already.
+    virtual bool mark_google_saved(CardId card, std::int64_t now_ms) = 0;
+    // Whether a change may notify the holder now (Google: none in the first 12 hours after
+    // the save, at most 3 in 24 hours); when it may, the notification is counted.
+    virtual bool take_google_notice(CardId card, std::int64_t now_ms) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

@@ -223,12 +223,25 @@ ALTER TABLE registrations ADD COLUMN user_agent TEXT;
 ALTER TABLE outbox ADD COLUMN route TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Google Wallet (issue 5): when a card's object was first made at Google (its save link
+// was used), and the field-update notifications sent per card (3 a day at most).
+constexpr const char* kV6 = R"sql(
+ALTER TABLE cards ADD COLUMN google_saved_at INTEGER;  -- unix ms
+CREATE INDEX cards_program_google ON cards(program_id) WHERE google_saved_at IS NOT NULL;
+CREATE TABLE google_notices (
+    card_id    INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL                      -- unix ms
+);
+CREATE INDEX google_notices_card ON google_notices(card_id, created_at);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
     {4, "verification codes, referrals, birthday grants", kV4},
     {5, "wallet apps of registrations, relay routes", kV5},
+    {6, "Google Wallet objects and their notifications", kV6},
 }};
 
 }  // namespace

@@ -331,4 +331,46 @@ ProgramStats SqliteStore::program_stats(ProgramId program) {
     return s;
 }
 
+bool SqliteStore::mark_google_saved(CardId card, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    c->prepare("UPDATE cards SET google_saved_at = ?2 WHERE id = ?1 AND google_saved_at IS NULL")
+        .bind(1, card.value())
+        .bind(2, now_ms)
+        .run();
+    const bool marked = sqlite3_changes(c->raw()) > 0;
+    tx.commit();
+    return marked;
+}
+
+bool SqliteStore::take_google_notice(CardId card, std::int64_t now_ms) {
+    constexpr std::int64_t kQuietAfterSave = 12 * 3'600'000LL;
+    constexpr std::int64_t kWindow = 24 * 3'600'000LL;
+    constexpr std::int64_t kPerWindow = 3;
+    auto c = lease();
+    Transaction tx(*c);
+    auto saved = c->prepare("SELECT google_saved_at FROM cards WHERE id = ?1");
+    saved.bind(1, card.value());
+    if (!saved.step() || saved.text(0).empty() || now_ms - saved.int64(0) < kQuietAfterSave) {
+        return false;
+    }
+    auto recent =
+        c->prepare("SELECT COUNT(*) FROM google_notices WHERE card_id = ?1 AND created_at > ?2");
+    recent.bind(1, card.value()).bind(2, now_ms - kWindow);
+    recent.step();
+    if (recent.int64(0) >= kPerWindow) {
+        return false;
+    }
+    c->prepare("DELETE FROM google_notices WHERE card_id = ?1 AND created_at <= ?2")
+        .bind(1, card.value())
+        .bind(2, now_ms - kWindow)
+        .run();
+    c->prepare("INSERT INTO google_notices (card_id, created_at) VALUES (?1, ?2)")
+        .bind(1, card.value())
+        .bind(2, now_ms)
+        .run();
+    tx.commit();
+    return true;
+}
+
 }  // namespace cardsmith::storage::sqlite

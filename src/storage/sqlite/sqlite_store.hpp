@@ -91,6 +91,8 @@ public:
     std::vector<domain::Program> list_programs() override;
     int grant_birthdays(const BirthdayGrant& grant) override;
     ProgramStats program_stats(ProgramId program) override;
+    bool mark_google_saved(CardId card, std::int64_t now_ms) override;
+    bool take_google_notice(CardId card, std::int64_t now_ms) override;
 
 private:
     // The ledger inside the caller's transaction (apply_transaction, referrals, birthdays).

@@ -96,7 +96,17 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, card_id).bind(2, now_ms).run();
-    return sqlite3_changes(c.raw());
+    int queued = sqlite3_changes(c.raw());
+    // A card saved to Google Wallet: one PATCH of its object (coalesced like a push).
+    auto google = c.prepare(
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+        "SELECT 'google_object', serial, '', '', ?2, ?2, ?2 FROM cards WHERE id = ?1 AND "
+        "google_saved_at IS NOT NULL "
+        "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
+        "excluded.updated_at");
+    google.bind(1, card_id).bind(2, now_ms).run();
+    queued += sqlite3_changes(c.raw());
+    return queued;
 }
 
 RegisterStatus SqliteStore::register_device(std::string_view library_id,
@@ -340,6 +350,15 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         "excluded.updated_at");
     st.bind(1, program.value()).bind(2, now_ms).run();
     int n = sqlite3_changes(c->raw());
+    // Google Wallet: the class carries the design, so one PATCH reaches every saved card.
+    auto google = c->prepare(
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+        "SELECT 'google_class', slug, '', '', ?2, ?2, ?2 FROM programs WHERE id = ?1 AND "
+        "EXISTS (SELECT 1 FROM cards WHERE program_id = ?1 AND google_saved_at IS NOT NULL) "
+        "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
+        "excluded.updated_at");
+    google.bind(1, program.value()).bind(2, now_ms).run();
+    n += sqlite3_changes(c->raw());
     tx.commit();
     return n;
 }

@@ -1,0 +1,73 @@
+#include "google/google_sender.hpp"
+
+#include "common/log.hpp"
+
+namespace cardsmith::google {
+namespace {
+
+apns::PushResult result_of(const Outcome& o) {
+    apns::PushResult r;
+    r.reason = o.message;
+    if (o.ok()) {
+        r.status = 200;
+    } else if (o.status == 0 || o.status == 429 || o.status >= 500) {
+        r.status = static_cast<unsigned>(o.status);
+    } else if (o.status == 401 || o.status == 403) {
+        r.status = 403;  // configuration: pause and probe, keep the rows
+    } else {
+        r.status = 400;  // permanent: dead, with Google's message
+        r.reason = "Google " + std::to_string(o.status) + ": " + o.message;
+    }
+    return r;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+void GoogleSender::send(push::Delivery delivery, Completion done) {
+    net::co_spawn(executor_, run(shared_from_this(), std::move(delivery), std::move(done)),
+                  net::detached);
+}
+
+net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,
+                                       Completion done) {
+    apns::PushResult result;
+    try {
+        const std::string target = delivery.push.device_token;
+        Outcome outcome{200, {}};
+        if (delivery.kind == "google_class") {
+            auto program =
+                co_await self->db_.run([&](storage::Store& s) { return s.find_program(target); });
+            if (program) {
+                outcome = co_await self->wallet_.async_update_class(*program);
+            }
+        } else {
+            const SerialNumber serial(target);
+            auto found =
+                co_await self->db_.run([&](storage::Store& s) { return s.find_pass(serial); });
+            if (found) {
+                const CardId card = found->first.id;
+                const std::int64_t now = now_ms();
+                const bool notify = co_await self->db_.run(
+                    [&](storage::Store& s) { return s.take_google_notice(card, now); });
+                outcome =
+                    co_await self->wallet_.async_update_object(found->second, found->first, notify);
+                self->metrics_.counter_add("cardsmith_google_updates_total",
+                                           "Google Wallet object updates by notification",
+                                           {{"notify", notify ? "yes" : "no"}});
+            }
+        }
+        result = result_of(outcome);
+    } catch (const std::exception& e) {
+        result.status = 0;
+        result.reason = e.what();
+    }
+    done(std::move(result));
+}
+
+}  // namespace cardsmith::google

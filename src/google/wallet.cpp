@@ -1,0 +1,165 @@
+#include "google/wallet.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include "common/log.hpp"
+#include "google/loyalty.hpp"
+#include "http/client.hpp"
+
+namespace cardsmith::google {
+namespace json = boost::json;
+namespace {
+
+std::string origin_of(const std::string& url) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed) {
+        throw std::runtime_error("not a URL: " + url);
+    }
+    return std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_authority());
+}
+
+std::string path_of(const std::string& url) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    std::string path = parsed ? std::string(parsed->encoded_path()) : std::string();
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    return path;
+}
+
+ServiceAccount load_account(const config::GoogleConfig& c) {
+    return load_service_account(c.service_account);
+}
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+Wallet::Wallet(net::any_io_executor executor, const config::GoogleConfig& config,
+               std::string public_url)
+    : issuer_(config.issuer_id),
+      public_url_(std::move(public_url)),
+      api_path_(path_of(config.api_base)),
+      tls_(http_server::make_client_tls(config.ca_file)),
+      account_(load_account(config)),
+      api_(origin_of(config.api_base), tls_),
+      token_client_(origin_of(config.token_url) == origin_of(config.api_base)
+                        ? nullptr
+                        : std::make_unique<RestClient>(origin_of(config.token_url), tls_)),
+      tokens_(executor, account_, token_client_ ? *token_client_ : api_, config.token_url) {
+    if (issuer_.empty() ||
+        !std::all_of(issuer_.begin(), issuer_.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw std::runtime_error("google.issuer_id: must be the issuer's numeric id");
+    }
+    origins_.push_back(origin_of(public_url_));
+}
+
+Wallet::~Wallet() = default;
+
+std::string Wallet::class_id(const domain::Program& p) const {
+    return google::class_id(issuer_, p);
+}
+
+std::string Wallet::object_id(const domain::Card& c) const { return google::object_id(issuer_, c); }
+
+net::awaitable<Outcome> Wallet::call(http::verb method, const std::string& path,
+                                     const json::object* body) {
+    const std::string text = body != nullptr ? json::serialize(*body) : std::string();
+    const std::string target = api_path_ + path;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::string token;
+        try {
+            token = co_await tokens_.async_token();
+        } catch (const std::exception& e) {
+            co_return Outcome{0, e.what()};
+        }
+        std::vector<std::pair<std::string, std::string>> headers{
+            {"Authorization", "Bearer " + token}, {"Accept", "application/json"}};
+        if (body != nullptr) {
+            headers.emplace_back("Content-Type", "application/json");
+        }
+        http_server::IncomingResponse res;
+        try {
+            res = co_await api_.async_request(method, target, text, headers);
+        } catch (const boost::system::system_error& e) {
+            co_return Outcome{0, "Google Wallet API unreachable: " + e.code().message()};
+        }
+        if (res.status == 401 && attempt == 0) {
+            tokens_.invalidate(token);  // revoked or expired early: one new token, once
+            continue;
+        }
+        Outcome out{res.status, {}};
+        if (!out.ok()) {
+            // Google's envelope: {"error":{"code":..,"message":"..."}}.
+            error_code ec;
+            auto v = json::parse(res.body, ec);
+            const auto* e = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
+            const auto* m =
+                e != nullptr && e->is_object() ? e->as_object().if_contains("message") : nullptr;
+            out.message = m != nullptr && m->is_string() ? std::string(m->as_string())
+                                                         : res.body.substr(0, 200);
+        }
+        co_return out;
+    }
+    co_return Outcome{401, "Google refused a fresh access token"};
+}
+
+net::awaitable<Outcome> Wallet::async_ensure_class(const domain::Program& p) {
+    const json::object klass = class_json(issuer_, p, {public_url_});
+    auto out = co_await call(http::verb::post, "/loyaltyClass", &klass);
+    if (out.status == 409) {
+        const std::string path = "/loyaltyClass/" + class_id(p);
+        out = co_await call(http::verb::patch, path, &klass);
+    }
+    co_return out;
+}
+
+net::awaitable<Outcome> Wallet::async_ensure_object(const domain::Program& p,
+                                                    const domain::Card& c) {
+    const json::object object = object_json(issuer_, p, c);
+    auto out = co_await call(http::verb::post, "/loyaltyObject", &object);
+    if (out.status == 404) {
+        // The class is missing (first card of the program): insert it, then the object.
+        auto klass = co_await async_ensure_class(p);
+        if (!klass.ok()) {
+            co_return klass;
+        }
+        out = co_await call(http::verb::post, "/loyaltyObject", &object);
+    }
+    if (out.status == 409) {
+        const std::string path = "/loyaltyObject/" + object_id(c);
+        out = co_await call(http::verb::patch, path, &object);
+    }
+    co_return out;
+}
+
+net::awaitable<Outcome> Wallet::async_update_object(const domain::Program& p, const domain::Card& c,
+                                                    bool notify) {
+    const json::object patch = object_patch_json(p, c, notify);
+    const std::string path = "/loyaltyObject/" + object_id(c);
+    auto out = co_await call(http::verb::patch, path, &patch);
+    if (out.status == 404) {
+        out = co_await async_ensure_object(p, c);
+    }
+    co_return out;
+}
+
+net::awaitable<Outcome> Wallet::async_update_class(const domain::Program& p) {
+    const json::object klass = class_json(issuer_, p, {public_url_});
+    const std::string path = "/loyaltyClass/" + class_id(p);
+    auto out = co_await call(http::verb::patch, path, &klass);
+    if (out.status == 404) {
+        out = co_await async_ensure_class(p);
+    }
+    co_return out;
+}
+
+std::string Wallet::save_url(const domain::Program& p, const domain::Card& c) const {
+    return "https://pay.google.com/gp/v/save/" +
+           save_jwt(account_, object_id(c), class_id(p), origins_, now_seconds());
+}
+
+}  // namespace cardsmith::google

@@ -1,0 +1,68 @@
+#pragma once
+// Google Wallet for Cardsmith (issue 5; google-wallet.md): the REST calls that keep a
+// program's LoyaltyClass and each saved card's LoyaltyObject equal to ours, and the
+// "Add to Google Wallet" save URL. Inserts are idempotent (409 → PATCH to our state) and
+// updates heal missing resources (404 → insert, the class first), since nothing can be
+// deleted at Google and saved cards outlive our rows (pitfall 12). A 401 drops the access
+// token and retries once. Thread-safe.
+#include <boost/asio/ssl/context.hpp>
+#include <boost/json/object.hpp>
+#include <memory>
+#include <string>
+
+#include "common/net.hpp"
+#include "config/config.hpp"
+#include "domain/models.hpp"
+#include "google/jwt.hpp"
+#include "google/rest_client.hpp"
+#include "google/token_source.hpp"
+
+namespace cardsmith::google {
+
+struct Outcome {
+    int status = 0;       // Google's HTTP status; 0: not reached (transport, no token)
+    std::string message;  // Google's error message, or why it was not reached
+    [[nodiscard]] bool ok() const { return status >= 200 && status < 300; }
+};
+
+class Wallet {
+public:
+    // Reads the service account; throws std::runtime_error naming the config key.
+    Wallet(net::any_io_executor executor, const config::GoogleConfig& config,
+           std::string public_url);
+    ~Wallet();
+
+    [[nodiscard]] const std::string& issuer_id() const { return issuer_; }
+    [[nodiscard]] std::string class_id(const domain::Program& p) const;
+    [[nodiscard]] std::string object_id(const domain::Card& c) const;
+
+    // Insert, or bring the existing one to our state.
+    [[nodiscard]] net::awaitable<Outcome> async_ensure_class(const domain::Program& p);
+    [[nodiscard]] net::awaitable<Outcome> async_ensure_object(const domain::Program& p,
+                                                              const domain::Card& c);
+    // PATCH the object's changing fields (balance, tier, offer); `notify` asks Google for
+    // a field-update notification. A missing object (or class) is inserted.
+    [[nodiscard]] net::awaitable<Outcome> async_update_object(const domain::Program& p,
+                                                              const domain::Card& c, bool notify);
+    // PATCH the class after a redesign; inserted when missing.
+    [[nodiscard]] net::awaitable<Outcome> async_update_class(const domain::Program& p);
+    // https://pay.google.com/gp/v/save/<skinny JWT naming the object>.
+    [[nodiscard]] std::string save_url(const domain::Program& p, const domain::Card& c) const;
+
+    [[nodiscard]] std::size_t token_refreshes() const { return tokens_.refreshes(); }
+    [[nodiscard]] std::size_t connections_opened() const { return api_.connections_opened(); }
+
+private:
+    net::awaitable<Outcome> call(http::verb method, const std::string& path,
+                                 const boost::json::object* body);
+
+    std::string issuer_, public_url_, api_path_;
+    std::vector<std::string> origins_;
+    net::ssl::context tls_;
+    ServiceAccount account_;
+    RestClient api_;
+    std::unique_ptr<RestClient> token_client_;  // the token URL's origin, when not the API's
+    TokenSource tokens_;
+};
+
+}  // namespace cardsmith::google
