@@ -1,0 +1,351 @@
+// Google Wallet end to end (issue 5): the real server against the fake Google (a token
+// endpoint that verifies the RS256 assertion, and the Wallet REST API over TLS that checks
+// bearer tokens and records calls). Save link → object inserted and a short signed save
+// JWT; transaction → object patched; redesign push → class patched; 401/503/400 answers;
+// the notification budget; a crash with updates queued.
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "dev_pki.hpp"
+#include "fake_google.hpp"
+#include "http_client.hpp"
+#include "jwt_check.hpp"
+#include "server_process.hpp"
+
+using namespace cardsmith;
+namespace json = boost::json;
+using test::bhttp::verb;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kIssuer = "3388000000022123456";
+
+std::string service_account_file() {
+    return (test::DevPki::shared().dir.path() / "google-service-account.json").string();
+}
+
+test::FakeGoogleOptions fake_options() {
+    auto& pki = test::DevPki::shared();
+    test::FakeGoogleOptions o;
+    o.cert_file = (pki.dir.path() / "server.pem").string();
+    o.key_file = (pki.dir.path() / "server.key").string();
+    o.service_account_file = service_account_file();
+    o.issuer_id = kIssuer;
+    return o;
+}
+
+std::string google_toml(const test::FakeGoogle& g) {
+    return std::string("[google]\nissuer_id = \"") + kIssuer + "\"\nservice_account = \"" +
+           service_account_file() + "\"\napi_base = \"" + g.base_url() + "\"\ntoken_url = \"" +
+           g.token_url() + "\"\nca_file = \"" + test::DevPki::shared().root() +
+           "\"\n[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n";
+}
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+}
+
+void exec_sql(const std::string& db, const std::string& sql) {
+    sqlite3* h = nullptr;
+    BOOST_REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+    const std::string message = err != nullptr ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(h);
+    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+std::string query_text(const std::string& db, const std::string& sql) {
+    sqlite3* h = nullptr;
+    BOOST_REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr);
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+struct World {
+    test::FakeGoogle google{fake_options()};
+    test::ServerProcess server{google_toml(google), {}, test::DevPki::shared().dir.path()};
+    std::optional<test::Client> client_;
+    std::string key;
+    json::object card;
+
+    World() {
+        client_.emplace(server.port());
+        auto m = client().post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
+        key = std::string(test::json_of(m).at("apiKey").as_string());
+        BOOST_REQUIRE_EQUAL(
+            client()
+                .post_json("/api/v1/programs",
+                           {{"slug", "bean"}, {"name", "Bean There"}, {"template", "coffee"}}, key)
+                .result_int(),
+            201);
+        auto c = client().post_json("/api/v1/programs/bean/cards",
+                                    {{"holder", {{"name", "Ana Silva"}}}, {"balance", 120}}, key);
+        BOOST_REQUIRE_EQUAL(c.result_int(), 201);
+        card = test::json_of(c).as_object();
+    }
+    test::Client& client() { return *client_; }
+    void restart_after_kill() {
+        server.kill_hard();
+        server.start();
+        client_.reset();
+        client_.emplace(server.port());
+    }
+    std::string number() const { return std::string(card.at("cardNumber").as_string()); }
+    std::string serial() const { return std::string(card.at("serial").as_string()); }
+    std::string object_id() const { return std::string(kIssuer) + ".card-" + number(); }
+    std::string class_id() const { return std::string(kIssuer) + ".program-bean"; }
+    std::int64_t google_balance() const {
+        auto o = google.object(object_id());
+        if (!o) return -1;
+        return o->at("loyaltyPoints").at("balance").at("int").as_int64();
+    }
+    test::Response save() { return client().get("/g/" + serial()); }
+    void earn(int points) {
+        BOOST_REQUIRE_EQUAL(
+            client()
+                .post_json("/api/v1/cards/" + number() + "/transactions", {{"points", points}}, key)
+                .result_int(),
+            201);
+    }
+    std::size_t patches() const {
+        std::size_t n = 0;
+        for (const auto& c : google.calls()) {
+            if (c.method == "PATCH" && c.path.find("/loyaltyObject/") != std::string::npos) ++n;
+        }
+        return n;
+    }
+};
+
+std::string jwt_of(const test::Response& r) {
+    const std::string location(r[test::bhttp::field::location]);
+    const std::string prefix = "https://pay.google.com/gp/v/save/";
+    BOOST_REQUIRE_MESSAGE(location.rfind(prefix, 0) == 0, location);
+    return location.substr(prefix.size());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(google_wallet)
+
+BOOST_AUTO_TEST_CASE(save_link_inserts_the_object_and_redirects_to_a_signed_short_jwt) {
+    World w;
+    const std::string link(w.card.at("links").at("googleSave").as_string());
+    BOOST_TEST(link.find("/g/" + w.serial()) != std::string::npos);
+    BOOST_TEST(w.google.object_ids().empty());  // nothing at Google before the click
+
+    auto r = w.save();
+    BOOST_REQUIRE_EQUAL(r.result_int(), 302);
+    const std::string jwt = jwt_of(r);
+    BOOST_TEST(jwt.size() <= 1800u);
+    const auto sa = test::load_service_account(service_account_file());
+    auto check = test::check_save_jwt(jwt, sa.private_key, sa.client_email);
+    BOOST_TEST(check.ok, [&] {
+        std::string all;
+        for (const auto& p : check.problems) all += p + "; ";
+        return all;
+    }());
+    auto verified = test::check_rs256_jwt(jwt, test::public_key_pem(sa.private_key));
+    BOOST_REQUIRE_MESSAGE(verified.ok(), verified.error);
+    const auto& objects = verified.claims.at("payload").at("loyaltyObjects").as_array();
+    BOOST_REQUIRE_EQUAL(objects.size(), 1u);
+    BOOST_TEST(objects[0].at("id").as_string() == w.object_id());
+    BOOST_TEST(objects[0].at("classId").as_string() == w.class_id());
+    BOOST_TEST(verified.claims.at("aud").as_string() == "google");
+    BOOST_TEST(verified.claims.at("typ").as_string() == "savetowallet");
+    BOOST_TEST(verified.claims.at("origins").as_array().size() == 1u);
+
+    // The class from the design, the object from the card.
+    auto klass = w.google.klass(w.class_id());
+    BOOST_REQUIRE(klass);
+    BOOST_TEST(klass->at("programName").as_string() == "Bean There");
+    BOOST_TEST(std::string(klass->at("hexBackgroundColor").as_string()).size() == 7u);
+    const std::string logo(klass->at("programLogo").at("sourceUri").at("uri").as_string());
+    BOOST_TEST(logo.find("/images/bean/icon@3x.png?v=") != std::string::npos);
+    auto object = w.google.object(w.object_id());
+    BOOST_REQUIRE(object);
+    BOOST_TEST(object->at("accountId").as_string() == w.number());
+    BOOST_TEST(object->at("accountName").as_string() == "Ana Silva");
+    BOOST_TEST(object->at("state").as_string() == "ACTIVE");
+    BOOST_TEST(object->at("barcode").at("type").as_string() == "QR_CODE");
+    BOOST_TEST(object->at("barcode").at("value").as_string() == w.number());
+    BOOST_TEST(w.google_balance() == 120);
+    // The served logo is our own image, reachable at that path.
+    const std::string logo_path = logo.substr(logo.find("/images/"));
+    BOOST_TEST(w.client().get(logo_path).result_int() == 200);
+
+    // A second click: no duplicate; the existing object is brought up to date (409 → PATCH).
+    auto again = w.save();
+    BOOST_REQUIRE_EQUAL(again.result_int(), 302);
+    BOOST_TEST(w.google.object_ids().size() == 1u);
+    // One access token for all of it.
+    BOOST_TEST(w.google.token_requests() == 1u);
+    // The card page offers the Google button.
+    auto page = w.client().get("/c/" + w.serial());
+    BOOST_TEST(page.body().find("/g/" + w.serial()) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(transactions_patch_the_object_and_a_redesign_patches_the_class) {
+    World w;
+    // Before the save link is used, a transaction sends nothing to Google.
+    w.earn(5);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(w.patches() == 0u);
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    BOOST_TEST(w.google_balance() == 125);
+
+    w.earn(40);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 165; }));
+    const auto calls = w.google.calls();
+    bool notified = false;
+    for (const auto& c : calls) {
+        if (c.method == "PATCH" && c.body.find("NOTIFY_ON_UPDATE") != std::string::npos) {
+            notified = true;
+        }
+    }
+    BOOST_TEST(!notified);  // no notification in the first 12 hours after the save
+
+    // `cardsmith push --program` (what a redesign does): the class is patched.
+    auto pushed = test::run_cardsmith(
+        {"push", "--program", "bean", "--config", (w.server.dir() / "cardsmith.toml").string()});
+    BOOST_REQUIRE_MESSAGE(pushed.exit_code == 0, pushed.out);
+    BOOST_TEST(eventually([&] {
+        for (const auto& c : w.google.calls()) {
+            if (c.method == "PATCH" &&
+                c.path.find("/loyaltyClass/" + w.class_id()) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    }));
+}
+
+BOOST_AUTO_TEST_CASE(google_failures_retry_refresh_or_die_with_the_message) {
+    World w;
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    // 503 twice: retried with backoff, then patched.
+    w.google.fail_next("*", 503, 2);
+    w.earn(10);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 130; }));
+    // A revoked token: 401, one new token, the call succeeds.
+    const auto tokens = w.google.token_requests();
+    w.google.revoke_tokens();
+    w.earn(10);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 140; }));
+    BOOST_TEST(w.google.token_requests() == tokens + 1);
+    // A permanent 400: not retried; the row is dead with Google's message.
+    w.google.fail_next("/walletobjects/v1/loyaltyObject", 400, 1);
+    w.earn(10);
+    BOOST_TEST(eventually([&] {
+        return !query_text(w.server.db_path().string(),
+                           "SELECT last_error FROM outbox WHERE state = 'dead' AND kind = "
+                           "'google_object'")
+                    .empty();
+    }));
+    BOOST_TEST(w.google_balance() == 140);
+    // The next change goes through again.
+    w.earn(1);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 151; }));
+}
+
+BOOST_AUTO_TEST_CASE(queued_google_updates_survive_a_crash) {
+    World w;
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    w.google.fail_next("*", 503, 1000);  // Google is down
+    w.earn(30);
+    BOOST_TEST(eventually([&] {
+        for (const auto& c : w.google.calls()) {
+            if (c.method == "PATCH" && c.status == 503) return true;
+        }
+        return false;
+    }));
+    w.restart_after_kill();
+    w.google.clear_failures();  // Google is back
+    BOOST_TEST(eventually([&] { return w.google_balance() == 150; }, 15s));
+}
+
+BOOST_AUTO_TEST_CASE(notifications_respect_googles_budget) {
+    World w;
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    // The save was 13 hours ago: notifications are allowed, three a day.
+    exec_sql(w.server.db_path().string(),
+             "UPDATE cards SET google_saved_at = google_saved_at - 13 * 3600000");
+    int expected = 120;
+    std::vector<bool> notified;
+    for (int i = 0; i < 4; ++i) {
+        const auto before = w.patches();
+        w.earn(1);
+        ++expected;
+        BOOST_REQUIRE(eventually([&] { return w.google_balance() == expected; }));
+        BOOST_REQUIRE(eventually([&] { return w.patches() > before; }));
+        const auto calls = w.google.calls();
+        for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
+            if (it->method == "PATCH") {
+                notified.push_back(it->body.find("NOTIFY_ON_UPDATE") != std::string::npos);
+                break;
+            }
+        }
+    }
+    BOOST_REQUIRE_EQUAL(notified.size(), 4u);
+    BOOST_TEST(notified[0]);
+    BOOST_TEST(notified[1]);
+    BOOST_TEST(notified[2]);
+    BOOST_TEST(!notified[3]);  // over budget: updated silently
+    BOOST_TEST(w.google.notifications(w.object_id()).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(without_google_there_is_no_save_link) {
+    test::ServerProcess server;
+    test::Client client(server.port());
+    auto m = client.post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
+    const std::string key(test::json_of(m).at("apiKey").as_string());
+    client.post_json("/api/v1/programs",
+                     {{"slug", "bean"}, {"name", "Bean"}, {"template", "coffee"}}, key);
+    auto c = client.post_json("/api/v1/programs/bean/cards", {{"holder", {{"name", "A"}}}}, key);
+    auto card = test::json_of(c).as_object();
+    BOOST_TEST(card.at("links").at("googleSave").is_null());
+    BOOST_TEST(client.get("/g/" + std::string(card.at("serial").as_string())).result_int() == 404);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_service_account_stops_the_server_at_start) {
+    auto r = test::run_cardsmith({"serve", "--config", "/nonexistent.toml"});
+    BOOST_TEST(r.exit_code == 2);
+    test::TempDir dir;
+    const auto cfg = dir.path() / "c.toml";
+    const auto& pki = test::DevPki::shared().dir.path();
+    std::ofstream(cfg) << "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = \"sqlite:"
+                       << (dir.path() / "x.db").string() << "\"\n[apple]\ncert = \""
+                       << (pki / "pass.pem").string() << "\"\nkey = \""
+                       << (pki / "pass.key").string() << "\"\nwwdr = \""
+                       << (pki / "wwdr.pem").string() << "\"\n[templates]\ndir = \""
+                       << CARDSMITH_SOURCE_DIR << "/templates\"\n[google]\nissuer_id = \"123\"\n"
+                       << "service_account = \"" << (dir.path() / "missing.json").string()
+                       << "\"\n";
+    auto bad = test::run_cardsmith({"serve", "--config", cfg.string()}, {}, dir.path());
+    BOOST_TEST(bad.exit_code == 2);
+    BOOST_TEST(bad.out.find("google.service_account") != std::string::npos, bad.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
