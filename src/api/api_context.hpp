@@ -12,6 +12,7 @@
 #include "crypto/secret_box.hpp"
 #include "domain/template_dir.hpp"
 #include "enroll/code_sender.hpp"
+#include "google/callbacks.hpp"
 #include "google/wallet.hpp"
 #include "http/metrics.hpp"
 #include "storage/database.hpp"
@@ -54,6 +55,7 @@ struct ApiContext {
     bool trust_forwarded_for = false;  // the client address is X-Forwarded-For's last one
     // Google Wallet, when configured (google.issuer_id and google.service_account).
     google::Wallet* google = nullptr;
+    const google::CallbackVerifier* google_callbacks = nullptr;  // when google.callbacks
 };
 
 }  // namespace cardsmith::api

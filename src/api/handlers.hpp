@@ -28,6 +28,7 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
 net::awaitable<Response> handle_join_qr(ApiContext& ctx, RequestContext& rc, bool svg);
 net::awaitable<Response> handle_card_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_google_save(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_google_callback(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_poster(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc);

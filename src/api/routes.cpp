@@ -26,6 +26,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/p/{file}", bind(handle_download_pass));
     router.add(V::get, "/c/{serial}", bind(handle_card_page));
     router.add(V::get, "/g/{serial}", bind(handle_google_save));
+    router.add(V::post, "/google/callback", bind(handle_google_callback), {64 * 1024});
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
     router.add(V::get, "/join/{slug}", bind(handle_join_page));

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "api/api_keys.hpp"
@@ -18,6 +19,7 @@
 #include "crypto/secret_box.hpp"
 #include "enroll/birthdays.hpp"
 #include "enroll/code_sender.hpp"
+#include "google/callbacks.hpp"
 #include "google/google_sender.hpp"
 #include "google/wallet.hpp"
 #include "http/client.hpp"
@@ -194,6 +196,8 @@ struct App::Impl {
     // Google Wallet, when configured.
     std::unique_ptr<google::Wallet> google;
     std::shared_ptr<google::GoogleSender> google_sender;
+    std::unique_ptr<google::CallbackVerifier> google_callbacks;
+    net::ssl::context google_keys_tls{http_server::make_client_tls(cfg.google.ca_file)};
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
     http_server::Router router;
@@ -210,6 +214,43 @@ struct App::Impl {
 
 // The relay an Android wallet's pushes go through (config [relays]); nullptr while it is
 // off (no key where the vendor needs one). Called on the dispatcher's strand.
+std::int64_t now_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Google's callback signing keys from google.callback_keys: at start, then every 12 hours
+// (every 5 minutes while fetching fails).
+net::awaitable<void> refresh_google_keys(App::Impl& s) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (;;) {
+        auto wait = std::chrono::minutes(5);
+        try {
+            http_server::OutgoingRequest request;
+            request.method = http::verb::get;
+            request.url = s.cfg.google.callback_keys;
+            auto res = co_await http_server::async_fetch(request, s.google_keys_tls);
+            if (res.status == 200) {
+                const auto n = s.google_callbacks->set_root_keys(res.body, now_millis());
+                log::info("google callback keys loaded", {{"keys", std::to_string(n)}});
+                wait = std::chrono::hours(12);
+            } else {
+                log::warn("google callback keys not loaded",
+                          {{"status", std::to_string(res.status)}});
+            }
+        } catch (const std::exception& e) {
+            log::warn("google callback keys not loaded", {{"error", e.what()}});
+        }
+        timer.expires_after(wait);
+        error_code ec;
+        co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            co_return;
+        }
+    }
+}
+
 std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind,
                                            const std::string& topic) {
     const auto& r = s.cfg.relays;
@@ -376,6 +417,22 @@ App::App(config::Config cfg) {
         s.google_sender = std::make_shared<google::GoogleSender>(s.ioc.get_executor(), s.db,
                                                                  *s.google, s.metrics);
         s.ctx->google = s.google.get();
+        if (s.cfg.google.callbacks) {
+            s.google_callbacks = std::make_unique<google::CallbackVerifier>(s.cfg.google.issuer_id);
+            s.ctx->google_callbacks = s.google_callbacks.get();
+            const auto& keys = s.cfg.google.callback_keys;
+            if (!keys.starts_with("https://") && !keys.starts_with("http://")) {
+                // A file of Google's keys (fetched by the operator, or a test's).
+                std::ifstream in(keys, std::ios::binary);
+                std::stringstream text;
+                text << in.rdbuf();
+                try {
+                    (void)s.google_callbacks->set_root_keys(text.str(), now_millis());
+                } catch (const std::exception& e) {
+                    throw StartupError("google.callback_keys: " + keys + ": " + e.what());
+                }
+            }
+        }
         log::info("Google Wallet on", {{"issuer_id", s.cfg.google.issuer_id}});
     }
     s.ctx->codes = s.codes.get();

@@ -70,6 +70,10 @@ struct GoogleConfig {
     std::string api_base = "https://walletobjects.googleapis.com/walletobjects/v1";
     std::string token_url = "https://oauth2.googleapis.com/token";
     std::string ca_file;
+    // Save/delete callbacks: on, Google's signing keys from this https URL (refreshed) or
+    // file, and callbackOptions.url = public_url + "/google/callback" on every class.
+    bool callbacks = false;
+    std::string callback_keys = "https://pay.google.com/gp/m/issuer/keys";
     [[nodiscard]] bool enabled() const { return !issuer_id.empty() && !service_account.empty(); }
 };
 

@@ -124,6 +124,9 @@ json::object class_json(std::string_view issuer_id, const domain::Program& p,
                                     {"id", "terms"}});
     }
     out["linksModuleData"] = {{"uris", std::move(uris)}};
+    if (!links.callback_url.empty()) {
+        out["callbackOptions"] = {{"url", links.callback_url}};
+    }
     return out;
 }
 

@@ -19,7 +19,8 @@ namespace cardsmith::google {
 [[nodiscard]] std::string object_id(std::string_view issuer_id, const domain::Card& c);
 
 struct ClassLinks {
-    std::string public_url;  // images and the join page hang off it
+    std::string public_url;    // images and the join page hang off it
+    std::string callback_url;  // callbackOptions.url (saves and deletions); empty: none
 };
 
 // The class: names, logo and hero image from our public image URLs (versioned by the

@@ -55,6 +55,17 @@ Wallet::Wallet(net::any_io_executor executor, const config::GoogleConfig& config
         throw std::runtime_error("google.issuer_id: must be the issuer's numeric id");
     }
     origins_.push_back(origin_of(public_url_));
+    if (config.callbacks) {
+        callback_url_ = public_url_ + "/google/callback";
+    }
+}
+
+std::string Wallet::card_number_of(std::string_view object_id) const {
+    const std::string prefix = issuer_ + ".card-";
+    if (object_id.substr(0, prefix.size()) != prefix) {
+        return {};
+    }
+    return std::string(object_id.substr(prefix.size()));
 }
 
 Wallet::~Wallet() = default;
@@ -108,7 +119,7 @@ net::awaitable<Outcome> Wallet::call(http::verb method, const std::string& path,
 }
 
 net::awaitable<Outcome> Wallet::async_ensure_class(const domain::Program& p) {
-    const json::object klass = class_json(issuer_, p, {public_url_});
+    const json::object klass = class_json(issuer_, p, {public_url_, callback_url_});
     auto out = co_await call(http::verb::post, "/loyaltyClass", &klass);
     if (out.status == 409) {
         const std::string path = "/loyaltyClass/" + class_id(p);
@@ -148,7 +159,7 @@ net::awaitable<Outcome> Wallet::async_update_object(const domain::Program& p, co
 }
 
 net::awaitable<Outcome> Wallet::async_update_class(const domain::Program& p) {
-    const json::object klass = class_json(issuer_, p, {public_url_});
+    const json::object klass = class_json(issuer_, p, {public_url_, callback_url_});
     const std::string path = "/loyaltyClass/" + class_id(p);
     auto out = co_await call(http::verb::patch, path, &klass);
     if (out.status == 404) {

@@ -33,6 +33,8 @@ public:
     ~Wallet();
 
     [[nodiscard]] const std::string& issuer_id() const { return issuer_; }
+    // The card number in one of our object ids, or empty.
+    [[nodiscard]] std::string card_number_of(std::string_view object_id) const;
     [[nodiscard]] std::string class_id(const domain::Program& p) const;
     [[nodiscard]] std::string object_id(const domain::Card& c) const;
 
@@ -56,7 +58,7 @@ private:
     net::awaitable<Outcome> call(http::verb method, const std::string& path,
                                  const boost::json::object* body);
 
-    std::string issuer_, public_url_, api_path_;
+    std::string issuer_, public_url_, api_path_, callback_url_;
     std::vector<std::string> origins_;
     net::ssl::context tls_;
     ServiceAccount account_;

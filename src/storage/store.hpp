@@ -375,6 +375,10 @@ public:
     // Whether a change may notify the holder now (Google: none in the first 12 hours after
     // the save, at most 3 in 24 hours); when it may, the notification is counted.
     virtual bool take_google_notice(CardId card, std::int64_t now_ms) = 0;
+    // A verified save ("pass.installed") or delete ("pass.removed") callback from Google,
+    // once per nonce; false when the nonce was seen already (a retry).
+    virtual bool record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
+                                        std::int64_t now_ms) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

@@ -233,6 +233,11 @@ CREATE TABLE google_notices (
     created_at INTEGER NOT NULL                      -- unix ms
 );
 CREATE INDEX google_notices_card ON google_notices(card_id, created_at);
+-- Save/delete callbacks already counted (Google retries them).
+CREATE TABLE google_callbacks (
+    nonce      TEXT    PRIMARY KEY,
+    created_at INTEGER NOT NULL                      -- unix ms
+);
 )sql";
 
 constexpr std::array<Migration, 6> kMigrations{{

@@ -373,4 +373,32 @@ bool SqliteStore::take_google_notice(CardId card, std::int64_t now_ms) {
     return true;
 }
 
+bool SqliteStore::record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
+                                         std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    // Nonces older than a week cannot come back (Google's messages expire sooner).
+    c->prepare("DELETE FROM google_callbacks WHERE created_at < ?1")
+        .bind(1, now_ms - 7 * 86'400'000LL)
+        .run();
+    c->prepare(
+         "INSERT INTO google_callbacks (nonce, created_at) VALUES (?1, ?2) ON CONFLICT DO "
+         "NOTHING")
+        .bind(1, nonce)
+        .bind(2, now_ms)
+        .run();
+    if (sqlite3_changes(c->raw()) == 0) {
+        return false;
+    }
+    c->prepare(
+         "INSERT INTO events (program_id, card_id, kind, wallet, created_at) SELECT program_id, "
+         "id, ?2, 'google', ?3 FROM cards WHERE id = ?1")
+        .bind(1, card.value())
+        .bind(2, kind)
+        .bind(3, now_ms / 1000)
+        .run();
+    tx.commit();
+    return true;
+}
+
 }  // namespace cardsmith::storage::sqlite

@@ -93,6 +93,8 @@ public:
     ProgramStats program_stats(ProgramId program) override;
     bool mark_google_saved(CardId card, std::int64_t now_ms) override;
     bool take_google_notice(CardId card, std::int64_t now_ms) override;
+    bool record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
+                                std::int64_t now_ms) override;
 
 private:
     // The ledger inside the caller's transaction (apply_transaction, referrals, birthdays).

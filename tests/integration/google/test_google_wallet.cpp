@@ -3,6 +3,8 @@
 // bearer tokens and records calls). Save link → object inserted and a short signed save
 // JWT; transaction → object patched; redesign push → class patched; 401/503/400 answers;
 // the notification budget; a crash with updates queued.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
@@ -40,11 +42,13 @@ test::FakeGoogleOptions fake_options() {
     return o;
 }
 
-std::string google_toml(const test::FakeGoogle& g) {
+// `google_extra`: more [google] keys.
+std::string google_toml(const test::FakeGoogle& g, const std::string& google_extra = "") {
     return std::string("[google]\nissuer_id = \"") + kIssuer + "\"\nservice_account = \"" +
            service_account_file() + "\"\napi_base = \"" + g.base_url() + "\"\ntoken_url = \"" +
-           g.token_url() + "\"\nca_file = \"" + test::DevPki::shared().root() +
-           "\"\n[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n";
+           g.token_url() + "\"\nca_file = \"" + test::DevPki::shared().root() + "\"\n" +
+           google_extra +
+           "[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n";
 }
 
 template <typename Pred>
@@ -84,14 +88,99 @@ std::string query_text(const std::string& db, const std::string& sql) {
     return out;
 }
 
+// Google's side of the save/delete callbacks (ECv2SigningOnly), made with OpenSSL.
+struct EcKey {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    ~EcKey() { EVP_PKEY_free(key); }
+    std::string public_der() const {
+        unsigned char* der = nullptr;
+        const int n = i2d_PUBKEY(key, &der);
+        std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+        OPENSSL_free(der);
+        return out;
+    }
+    std::string sign(const std::string& data) const {
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        std::size_t n = 0;
+        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
+        EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size());
+        std::string sig(n, '\0');
+        EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size());
+        EVP_MD_CTX_free(ctx);
+        sig.resize(n);
+        return sig;
+    }
+};
+
+std::string b64(const std::string& bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string lv(std::initializer_list<std::string> parts) {
+    std::string out;
+    for (const auto& p : parts) {
+        const auto n = static_cast<std::uint32_t>(p.size());
+        for (int i = 0; i < 4; ++i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
+        out += p;
+    }
+    return out;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct GoogleSigner {
+    EcKey root, intermediate;
+    std::string keys_json() const {
+        return json::serialize(json::object{
+            {"keys", json::array{json::object{{"keyValue", b64(root.public_der())},
+                                              {"protocolVersion", "ECv2SigningOnly"}}}}});
+    }
+    std::string callback(const std::string& object_id, const std::string& event,
+                         const std::string& nonce, std::int64_t exp_ms,
+                         const std::string& recipient = kIssuer) const {
+        const std::string signed_key =
+            json::serialize(json::object{{"keyValue", b64(intermediate.public_der())},
+                                         {"keyExpiration", std::to_string(now_ms() + 3'600'000)}});
+        const std::string message =
+            json::serialize(json::object{{"classId", std::string(kIssuer) + ".program-bean"},
+                                         {"objectId", object_id},
+                                         {"eventType", event},
+                                         {"expTimeMillis", exp_ms},
+                                         {"count", 1},
+                                         {"nonce", nonce}});
+        return json::serialize(json::object{
+            {"protocolVersion", "ECv2SigningOnly"},
+            {"intermediateSigningKey",
+             {{"signedKey", signed_key},
+              {"signatures", json::array{b64(root.sign(
+                                 lv({"GooglePayPasses", "ECv2SigningOnly", signed_key})))}}}},
+            {"signedMessage", message},
+            {"signature", b64(intermediate.sign(
+                              lv({"GooglePayPasses", recipient, "ECv2SigningOnly", message})))}});
+    }
+};
+
 struct World {
     test::FakeGoogle google{fake_options()};
-    test::ServerProcess server{google_toml(google), {}, test::DevPki::shared().dir.path()};
+    std::string extra_toml;
+    test::ServerProcess server{
+        google_toml(google, extra_toml), {}, test::DevPki::shared().dir.path()};
     std::optional<test::Client> client_;
     std::string key;
     json::object card;
 
-    World() {
+    explicit World(std::string extra = "") : extra_toml(std::move(extra)) {
         client_.emplace(server.port());
         auto m = client().post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
         key = std::string(test::json_of(m).at("apiKey").as_string());
@@ -314,6 +403,57 @@ BOOST_AUTO_TEST_CASE(notifications_respect_googles_budget) {
     BOOST_TEST(notified[2]);
     BOOST_TEST(!notified[3]);  // over budget: updated silently
     BOOST_TEST(w.google.notifications(w.object_id()).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(save_and_delete_callbacks_count_as_installs_and_removals) {
+    GoogleSigner google_side;
+    test::TempDir dir;
+    const auto keys = dir.path() / "google-keys.json";
+    std::ofstream(keys) << google_side.keys_json();
+    World w("callbacks = true\ncallback_keys = \"" + keys.string() + "\"\n");
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    auto klass = w.google.klass(w.class_id());
+    BOOST_REQUIRE(klass);
+    BOOST_TEST(
+        std::string(klass->at("callbackOptions").at("url").as_string()).find("/google/callback") !=
+        std::string::npos);
+
+    const auto post = [&](const std::string& body) {
+        return w.client().request(verb::post, "/google/callback", body,
+                                  {{"Content-Type", "application/json"}});
+    };
+    const auto stats = [&] {
+        return test::json_of(w.client().get("/api/v1/programs/bean/stats", w.key)).as_object();
+    };
+    const auto later = now_ms() + 60'000;
+    BOOST_TEST(post(google_side.callback(w.object_id(), "save", "n-1", later)).result_int() == 200);
+    BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
+    // Google retries: the same nonce counts once.
+    BOOST_TEST(post(google_side.callback(w.object_id(), "save", "n-1", later)).result_int() == 200);
+    BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
+    BOOST_TEST(post(google_side.callback(w.object_id(), "del", "n-2", later)).result_int() == 200);
+    BOOST_TEST(stats().at("passesRemoved").as_int64() == 1);
+    BOOST_TEST(query_text(w.server.db_path().string(),
+                          "SELECT wallet FROM events WHERE kind = 'pass.removed'") == "google");
+    // Expired: dropped, not counted.
+    BOOST_TEST(
+        post(google_side.callback(w.object_id(), "save", "n-3", now_ms() - 1000)).result_int() ==
+        200);
+    BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
+    // Forged: another key pair, another recipient, a tampered message, garbage.
+    GoogleSigner stranger;
+    BOOST_TEST(post(stranger.callback(w.object_id(), "save", "n-4", later)).result_int() == 400);
+    BOOST_TEST(
+        post(google_side.callback(w.object_id(), "save", "n-5", later, "999")).result_int() == 400);
+    auto tampered = google_side.callback(w.object_id(), "save", "n-6", later);
+    tampered.replace(tampered.find("n-6"), 3, "n-7");
+    BOOST_TEST(post(tampered).result_int() == 400);
+    BOOST_TEST(post("{not json").result_int() == 400);
+    BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
+    // An object that is not ours: acknowledged, ignored.
+    BOOST_TEST(post(google_side.callback(std::string(kIssuer) + ".card-0000", "save", "n-8", later))
+                   .result_int() == 200);
+    BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(without_google_there_is_no_save_link) {
