@@ -42,7 +42,10 @@ RelaySender::RelaySender(net::any_io_executor executor, net::ssl::context& tls,
       options_(std::move(options)),
       topic_(std::move(topic)),
       timer_(strand_),
-      batch_(std::max<std::size_t>(1, options_.batch)) {}
+      batch_(std::max<std::size_t>(1, options_.batch)) {
+    // Paths are appended to the configured base (Pass2U): no doubled slash.
+    while (!options_.url.empty() && options_.url.back() == '/') options_.url.pop_back();
+}
 
 void RelaySender::send(Delivery delivery, Completion done) {
     net::post(strand_, [self = shared_from_this(), delivery = std::move(delivery),
@@ -159,6 +162,10 @@ net::awaitable<void> RelaySender::post(std::shared_ptr<RelaySender> self,
         body = std::move(res.body);
     } catch (const boost::system::system_error& e) {
         failure = e.code().message();
+    } catch (const std::exception& e) {
+        // Anything else must still complete every waiting push (a detached coroutine's
+        // exception would be swallowed and leave them claimed until their lease ends).
+        failure = e.what();
     }
     // Too many tokens for the relay: halve the request (and the route's batch size).
     if (status == 413 && batch->items.size() > 1) {
@@ -186,7 +193,11 @@ net::awaitable<void> RelaySender::post(std::shared_ptr<RelaySender> self,
     const bool wallet_union =
         self->options_.kind == "walletunion_fcm" || self->options_.kind == "walletunion_hms";
     if (wallet_union && status != 0 && status != 413 && status != 429) {
-        // Its JSON answer decides, whatever the HTTP status (android-wallets.md §1).
+        // Its JSON answer decides, whatever the HTTP status (android-wallets.md §1), except
+        // that an ERROR naming no tokens is the relay's own error (a refused key, an outage:
+        // the fake and, presumably, the relay send {"status":"ERROR"} with empty lists on
+        // 401/5xx), which the HTTP status classifies: pause, retry or give up.
+        const bool ok_status = status >= 200 && status < 300;
         error_code ec;
         auto parsed = json::parse(body, ec);
         const auto* o = !ec ? parsed.if_object() : nullptr;
@@ -194,11 +205,10 @@ net::awaitable<void> RelaySender::post(std::shared_ptr<RelaySender> self,
         if (verdict != nullptr && verdict->is_string()) {
             const auto& v = verdict->as_string();
             if (v == "OK") {
-                common = result(200, {});
+                if (ok_status) common = result(200, {});
             } else if (v == "FCM_FAILED") {
                 common = result(503, "FCM_FAILED");  // the push provider failed: retry
             } else if (v == "ERROR") {
-                common = result(200, {});
                 for (const char* list : {"expired_push_tokens", "unknown_push_tokens"}) {
                     const auto* tokens = o->if_contains(list);
                     if (tokens == nullptr || !tokens->is_array()) continue;
@@ -206,7 +216,10 @@ net::awaitable<void> RelaySender::post(std::shared_ptr<RelaySender> self,
                         if (t.is_string()) dead.emplace(t.as_string());
                     }
                 }
-                if (dead.empty()) {
+                if (!dead.empty()) {
+                    // The tokens not listed went out (unless the relay itself failed).
+                    if (status < 500) common = result(200, {});
+                } else if (ok_status) {
                     common = result(400, "walletunion ERROR without tokens");
                 }
             }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <cctype>
 #include <charconv>
 
 #include "common/log.hpp"
@@ -79,12 +81,27 @@ std::string allowed_push_service(const WebServiceContext& ctx, std::string_view 
         return {};
     }
     auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
-        parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment() ||
-        !ctx.passwallet_hosts.contains(parsed->host())) {
+    if (!parsed || parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment()) {
         return {};
     }
-    std::string out(url);
+    // Schemes and host names are case-insensitive (RFC 3986 §3.1, §3.2.2): compare and
+    // store them lower-cased ("HTTP://Push.PassWallet.net/" is the allowlisted host).
+    boost::urls::url normal(*parsed);
+    normal.normalize_scheme();
+    normal.normalize_authority();
+    const std::string host = normal.host();
+    const auto same_host = [&host](const std::string& allowed) {
+        return std::equal(allowed.begin(), allowed.end(), host.begin(), host.end(),
+                          [](char a, char b) {
+                              return std::tolower(static_cast<unsigned char>(a)) ==
+                                     std::tolower(static_cast<unsigned char>(b));
+                          });
+    };
+    if ((normal.scheme() != "http" && normal.scheme() != "https") ||
+        std::none_of(ctx.passwallet_hosts.begin(), ctx.passwallet_hosts.end(), same_host)) {
+        return {};
+    }
+    std::string out(normal.buffer());
     while (!out.empty() && out.back() == '/') out.pop_back();
     return out;
 }
