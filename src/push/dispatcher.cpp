@@ -13,9 +13,12 @@ std::string route_key(const storage::OutboxItem& item) {
     return item.kind == "apns" ? item.topic : item.kind + " " + item.topic;
 }
 
-std::string wallet_label(const storage::OutboxItem& item) {
+// The wallet of the registrations an outbox row pushes (registrations.wallet).
+std::string wallet_of(const storage::OutboxItem& item) {
     return item.kind == "apns" ? "apple" : item.kind;
 }
+
+std::string wallet_label(const storage::OutboxItem& item) { return wallet_of(item); }
 
 using Kind = storage::OutboxSettlement::Kind;
 
@@ -210,7 +213,7 @@ Dispatcher::Route* Dispatcher::route(const storage::OutboxItem& item) {
 
 void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
     const auto defer = [&](std::int64_t until, std::string why) {
-        settle({item.id, item.lease_until_ms, Kind::defer, until, std::move(why), {}, {}, 0});
+        settle({item.id, item.lease_until_ms, Kind::defer, until, std::move(why), {}, {}, 0, {}});
     };
     if (stopping_) {
         defer(now, "stopped before sending");
@@ -277,7 +280,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
     }
     const auto now = now_ms();
     const auto settlement = [&](Kind kind, std::int64_t not_before, std::string error) {
-        settle({item.id, item.lease_until_ms, kind, not_before, std::move(error), {}, {}, 0});
+        settle({item.id, item.lease_until_ms, kind, not_before, std::move(error), {}, {}, 0, {}});
     };
     std::string outcome;
     Route* r = nullptr;
@@ -306,7 +309,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
             // again after that keeps its registration (apple-wallet.md §3.3).
             const std::int64_t unless_after = result.timestamp_ms ? *result.timestamp_ms : sent_ms;
             settle({item.id, item.lease_until_ms, Kind::drop_token, 0, describe(result),
-                    item.target, item.topic, unless_after});
+                    item.target, item.topic, unless_after, wallet_of(item)});
             break;
         }
         case apns::Action::retry_later: {

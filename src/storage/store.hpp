@@ -219,6 +219,7 @@ struct OutboxSettlement {
     std::string token;  // drop_token: the token and its topic
     std::string topic;
     std::int64_t unless_after_ms = 0;
+    std::string wallet;  // drop_token: the registrations' wallet ("apple", "walletunion_fcm"...)
 };
 
 struct OutboxCounts {

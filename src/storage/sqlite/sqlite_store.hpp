@@ -105,7 +105,8 @@ private:
     // device; inside the caller's transaction. Returns the pushes queued.
     int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);
     static int drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
-                               std::int64_t unless_after_ms, std::int64_t now_ms);
+                               std::int64_t unless_after_ms, std::int64_t now_ms,
+                               std::string_view wallet = {});
 
     // A borrowed connection, returned to the pool when it goes out of scope.
     class Lease {

@@ -445,17 +445,20 @@ void requeue_row(Connection& c, std::int64_t id, std::int64_t lease, std::int64_
 }  // namespace
 
 int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
-                                 std::int64_t unless_after_ms, std::int64_t now_ms) {
+                                 std::int64_t unless_after_ms, std::int64_t now_ms,
+                                 std::string_view wallet) {
+    // Only the wallet whose channel reported the token dead (empty: any).
     auto st = c.prepare(
         "DELETE FROM registrations WHERE push_token = ?1 AND pass_type_id = ?2 AND token_at <= "
-        "?3 RETURNING device_id, card_id, wallet");
-    st.bind(1, push_token).bind(2, topic).bind(3, unless_after_ms);
+        "?3 AND (?4 = '' OR wallet = ?4) RETURNING device_id, card_id, wallet");
+    const std::string only(wallet);  // "" binds as text ('' = any), never as NULL
+    st.bind(1, push_token).bind(2, topic).bind(3, unless_after_ms).bind(4, only);
     std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> dropped;
     while (st.step()) {
         dropped.emplace_back(st.int64(0), st.int64(1), st.text(2));
     }
-    for (const auto& [device, card, wallet] : dropped) {
-        record_event(c, card, "pass.removed", wallet, device, now_ms);
+    for (const auto& [device, card, kind] : dropped) {
+        record_event(c, card, "pass.removed", kind, device, now_ms);
         c.prepare(
              "DELETE FROM devices WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM registrations "
              "WHERE device_id = ?1)")
@@ -508,7 +511,7 @@ void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, st
                 requeue_row(*c, r.id, r.lease_until_ms, now_ms, r.error, true, true, now_ms);
                 break;
             case K::drop_token:
-                drop_token_rows(*c, r.token, r.topic, r.unless_after_ms, now_ms);
+                drop_token_rows(*c, r.token, r.topic, r.unless_after_ms, now_ms, r.wallet);
                 finish_row(*c, r.id, r.lease_until_ms);
                 break;
         }

@@ -146,10 +146,16 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     for (const auto& item : claimed) id[item.target] = item.id;
     std::map<std::string, std::int64_t> claim;
     for (const auto& item : claimed) claim[item.target] = item.lease_until_ms;
+    // A dead token reported by another wallet's channel leaves this registration alone.
+    store->settle_outbox({{id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB",
+                           "pass.x", 6000, "walletpasses"}},
+                         3'000'400);
+    BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.size() == 1u);
     store->settle_outbox(
-        {{id["tokA"], claim["tokA"], K::done, 0, "", "", "", 0},
-         {id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB", "pass.x", 6000},
-         {id["tokC"], claim["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", "", 0}},
+        {{id["tokA"], claim["tokA"], K::done, 0, "", "", "", 0, ""},
+         {id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB", "pass.x", 6000,
+          "apple"},
+         {id["tokC"], claim["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", "", 0, ""}},
         3'000'500);
     auto counts = store->outbox_counts();
     BOOST_TEST(counts.done == 0);
@@ -171,8 +177,8 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     auto both = store->claim_outbox(10, 3'300'000, 60'000);
     BOOST_REQUIRE(both.size() == 2u);
     store->settle_outbox(
-        {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0},
-         {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0}},
+        {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0, ""},
+         {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0, ""}},
         3'300'100);
     auto deferred = store->claim_outbox(10, 3'400'000, 60'000);
     BOOST_REQUIRE(deferred.size() == 1u);
