@@ -30,7 +30,32 @@ std::int64_t now_ms() {
 }  // namespace
 
 void GoogleSender::send(push::Delivery delivery, Completion done) {
-    net::co_spawn(executor_, run(shared_from_this(), std::move(delivery), std::move(done)),
+    net::post(strand_, [self = shared_from_this(),
+                        job = Job{std::move(delivery), std::move(done)}]() mutable {
+        if (self->active_ >= self->concurrency_) {
+            self->queued_.push_back(std::move(job));
+            return;
+        }
+        self->start(std::move(job));
+    });
+}
+
+void GoogleSender::start(Job job) {
+    ++active_;
+    // When the call is answered, the next queued one starts (on the strand).
+    auto finished = [self = shared_from_this(),
+                     done = std::move(job.done)](apns::PushResult result) mutable {
+        done(std::move(result));
+        net::post(self->strand_, [self] {
+            --self->active_;
+            if (!self->queued_.empty()) {
+                auto next = std::move(self->queued_.front());
+                self->queued_.pop_front();
+                self->start(std::move(next));
+            }
+        });
+    };
+    net::co_spawn(executor_, run(shared_from_this(), std::move(job.delivery), std::move(finished)),
                   net::detached);
 }
 

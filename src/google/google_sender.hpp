@@ -6,6 +6,8 @@
 // a redesign. Google's answers in APNs' terms: 2xx delivered; 429, 5xx and unreachable
 // retried with backoff; 401/403 (the service account is not a user of the issuer) pause
 // the route; other 4xx dead, with Google's message kept as the row's last error.
+#include <algorithm>
+#include <deque>
 #include <memory>
 
 #include "google/wallet.hpp"
@@ -17,20 +19,37 @@ namespace cardsmith::google {
 
 class GoogleSender final : public push::Sender, public std::enable_shared_from_this<GoogleSender> {
 public:
+    // At most `concurrency` calls to Google at once (the REST client keeps as many
+    // connections alive); the dispatcher may hand over thousands of rows: they queue here
+    // instead of each opening a TLS connection.
     GoogleSender(net::any_io_executor executor, storage::Database& db, Wallet& wallet,
-                 http_server::Metrics& metrics)
-        : executor_(std::move(executor)), db_(db), wallet_(wallet), metrics_(metrics) {}
+                 http_server::Metrics& metrics, std::size_t concurrency = 8)
+        : executor_(std::move(executor)),
+          strand_(net::make_strand(executor_)),
+          db_(db),
+          wallet_(wallet),
+          metrics_(metrics),
+          concurrency_(std::max<std::size_t>(1, concurrency)) {}
 
     void send(push::Delivery delivery, Completion done) override;
 
 private:
+    struct Job {
+        push::Delivery delivery;
+        Completion done;
+    };
+    void start(Job job);  // on the strand
     static net::awaitable<void> run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,
                                     Completion done);
 
     net::any_io_executor executor_;
+    net::strand<net::any_io_executor> strand_;
     storage::Database& db_;
     Wallet& wallet_;
     http_server::Metrics& metrics_;
+    std::size_t concurrency_;
+    std::size_t active_ = 0;  // on the strand
+    std::deque<Job> queued_;  // on the strand
 };
 
 }  // namespace cardsmith::google

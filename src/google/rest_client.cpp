@@ -64,6 +64,7 @@ net::awaitable<std::unique_ptr<RestClient::Connection>> RestClient::async_connec
     c->stream.set_verify_callback(net::ssl::host_name_verification(host_));
     beast::get_lowest_layer(c->stream).expires_after(timeout_);
     co_await beast::get_lowest_layer(c->stream).async_connect(endpoints, net::use_awaitable);
+    beast::get_lowest_layer(c->stream).socket().set_option(tcp::no_delay(true));
     co_await c->stream.async_handshake(net::ssl::stream_base::client, net::use_awaitable);
     {
         std::lock_guard lock(mutex_);
@@ -99,8 +100,15 @@ net::awaitable<http_server::IncomingResponse> RestClient::async_request(
                                       net::redirect_error(net::use_awaitable, ec));
         }
         if (ec) {
-            // A pooled connection the server closed while idle: once more on a new one.
-            if (reused && attempt == 0 && ec != beast::error::timeout) {
+            // A pooled connection the server closed while idle: it fails the write, or
+            // ends before a byte of the answer. Only then is the request sent once more
+            // on a new connection (it was not processed: no double PATCH, no double
+            // notification).
+            const bool closed_idle = ec == net::error::eof || ec == http::error::end_of_stream ||
+                                     ec == net::error::connection_reset ||
+                                     ec == net::error::broken_pipe;
+            if (reused && attempt == 0 && closed_idle && c->buffer.size() == 0 &&
+                !parser.got_some()) {
                 continue;
             }
             throw boost::system::system_error(ec);

@@ -4,6 +4,7 @@
 // every request that waits meanwhile (single flight). A failed refresh is not retried for
 // a few seconds: the requests that wait fail with it, and the outbox retries them.
 // Never logs the key, the assertion or the token. Thread-safe.
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -46,7 +47,7 @@ private:
     std::chrono::steady_clock::time_point failed_at_{};
     std::string failure_;
     std::vector<net::steady_timer*> waiters_;
-    std::size_t refreshes_ = 0;
+    std::atomic<std::size_t> refreshes_{0};  // read from any thread
 };
 
 }  // namespace cardsmith::google
