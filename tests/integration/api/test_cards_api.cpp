@@ -6,12 +6,15 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
 using test::bhttp::status;
 
 namespace {
+
+using test::path_of;
 
 struct World {
     test::ServerProcess server;
@@ -37,12 +40,6 @@ struct World {
         return test::json_of(r).as_object();
     }
 };
-
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    auto slash = url.find('/', scheme + 3);
-    return url.substr(slash);
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "http_client.hpp"
 #include "join_forms.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 #include "webhook_receiver.hpp"
 
 using namespace cardsmith;
@@ -22,19 +23,9 @@ using test::bhttp::verb;
 
 namespace {
 
-constexpr const char* kWebhookSecret = "whsec-test-0123456789abcdef";
+using test::exec_sql;
 
-void exec_sql(const std::string& db, const std::string& sql) {
-    sqlite3* h = nullptr;
-    BOOST_REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-    const std::string message = err != nullptr ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(h);
-    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, message);
-}
+constexpr const char* kWebhookSecret = "whsec-test-0123456789abcdef";
 
 // A merchant with the program "bean" and a browser-like session on its join form.
 struct Shop {

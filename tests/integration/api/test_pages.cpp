@@ -10,6 +10,7 @@
 #include "http_client.hpp"
 #include "join_forms.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -17,10 +18,7 @@ using test::bhttp::verb;
 
 namespace {
 
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    return url.substr(url.find('/', scheme + 3));
-}
+using test::path_of;
 
 std::string zbarimg(const std::string& png) {
     test::TempDir dir;

@@ -8,6 +8,7 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -15,10 +16,7 @@ using test::bhttp::verb;
 
 namespace {
 
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    return url.substr(url.find('/', scheme + 3));
-}
+using test::path_of;
 
 struct Device {
     std::string id;

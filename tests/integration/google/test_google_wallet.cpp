@@ -18,6 +18,7 @@
 #include "http_client.hpp"
 #include "jwt_check.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -25,6 +26,10 @@ using test::bhttp::verb;
 using namespace std::chrono_literals;
 
 namespace {
+
+using test::eventually;
+using test::exec_sql;
+using test::query_text;
 
 constexpr const char* kIssuer = "3388000000022123456";
 
@@ -49,43 +54,6 @@ std::string google_toml(const test::FakeGoogle& g, const std::string& google_ext
            g.token_url() + "\"\nca_file = \"" + test::DevPki::shared().root() + "\"\n" +
            google_extra +
            "[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n";
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
-}
-
-void exec_sql(const std::string& db, const std::string& sql) {
-    sqlite3* h = nullptr;
-    BOOST_REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    char* err = nullptr;
-    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-    const std::string message = err != nullptr ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(h);
-    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, message);
-}
-
-std::string query_text(const std::string& db, const std::string& sql) {
-    sqlite3* h = nullptr;
-    BOOST_REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr);
-    std::string out;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
-        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return out;
 }
 
 // Google's side of the save/delete callbacks (ECv2SigningOnly), made with OpenSSL.

@@ -18,6 +18,7 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -27,10 +28,8 @@ using FailMode = test::FakeRelay::FailMode;
 
 namespace {
 
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    return url.substr(url.find('/', scheme + 3));
-}
+using test::eventually;
+using test::path_of;
 
 // APNs-shaped (64 hex characters): Apple Wallet's tokens, and PassWallet's in its docs.
 std::string hex_token(int i) {
@@ -46,17 +45,6 @@ std::string fcm_token(const std::string& name) {
 
 std::string hms_token(const std::string& name) {
     return "IQAAAACy0" + name + "-" + std::string(120, 'h') + "." + name;
-}
-
-// Polls until `pred` holds or `timeout` passes.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
 }
 
 // Rows of a query on the server's SQLite database (read-only; NULL reads as "<null>").

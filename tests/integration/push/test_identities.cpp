@@ -15,6 +15,7 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -22,6 +23,9 @@ using test::bhttp::verb;
 using namespace std::chrono_literals;
 
 namespace {
+
+using test::eventually;
+using test::path_of;
 
 constexpr std::chrono::seconds kDay{86400};
 
@@ -58,21 +62,6 @@ Issued issue(const std::string& uid, const std::string& team, const char* issuer
     X509_set_pubkey(cert.get(), key.get());
     X509_sign(cert.get(), issuer_key ? issuer_key.get() : key.get(), EVP_sha256());
     return {crypto::certificate_to_pem(cert.get()), crypto::private_key_to_pem(key.get())};
-}
-
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    return url.substr(url.find('/', scheme + 3));
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
 }
 
 struct World {

@@ -10,6 +10,7 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_util.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -18,10 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string path_of(const std::string& url) {
-    auto scheme = url.find("://");
-    return url.substr(url.find('/', scheme + 3));
-}
+using test::eventually;
+using test::path_of;
 
 std::string hex_token(int i) {
     char buf[65];
@@ -43,17 +42,6 @@ std::string apns_toml(std::uint16_t port) {
            test::DevPki::shared().root() +
            "\"\nconnections = 2\nretry_base_ms = 100\nretry_max_ms = 400\n"
            "identity_pause_ms = 1500\ntimeout_ms = 3000\n";
-}
-
-// Polls until `pred` holds or `timeout` passes.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
 }
 
 struct World {
