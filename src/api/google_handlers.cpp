@@ -7,6 +7,7 @@
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
 #include "common/log.hpp"
+#include "common/time_format.hpp"
 #include "http/response.hpp"
 
 namespace cardsmith::api {
@@ -17,9 +18,7 @@ net::awaitable<Response> handle_google_callback(ApiContext& ctx, RequestContext&
                                               "Google Wallet callbacks are off",
                                               rc.request.version());
     }
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now = now_unix_millis();
     const auto outcome = [&](const char* what) {
         ctx.metrics.counter_add("cardsmith_google_callbacks_total",
                                 "Google Wallet save/delete callbacks by outcome",

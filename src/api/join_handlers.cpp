@@ -21,12 +21,6 @@
 namespace cardsmith::api {
 namespace {
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 Response not_found_page(const RequestContext& rc) {
     return error_page(http::status::not_found, "en", "program_not_found", rc.request.version());
 }
@@ -159,7 +153,7 @@ net::awaitable<Response> async_send_code(ApiContext& ctx, const RequestContext& 
     v.code_hash = enroll::code_hash(ctx.secrets->derive("verification-code"), v.id, code);
     v.form_json = applicant_to_json(a);
     v.ip = client_address(ctx, rc);
-    v.now_ms = now_ms();
+    v.now_ms = now_unix_millis();
     v.expires_at_ms = v.now_ms + settings.code_ttl_seconds * 1000LL;
     v.replaces = replaces;
     const storage::SendLimits limits = ctx.code_limits;
@@ -358,7 +352,7 @@ net::awaitable<Response> handle_join_verify(ApiContext& ctx, RequestContext& rc)
     const std::string hash =
         enroll::code_hash(ctx.secrets->derive("verification-code"), found->id, code);
     const int max_attempts = ctx.max_code_attempts;
-    const std::int64_t now = now_ms();
+    const std::int64_t now = now_unix_millis();
     const ProgramId id = program->id;
     auto checked = co_await ctx.db.run(
         [&](storage::Store& s) { return s.check_code(pending, id, hash, max_attempts, now); });

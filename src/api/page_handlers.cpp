@@ -9,6 +9,7 @@
 #include "api/views.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
+#include "common/time_format.hpp"
 #include "domain/design.hpp"
 #include "http/response.hpp"
 #include "qr/qr.hpp"
@@ -197,9 +198,7 @@ net::awaitable<Response> handle_google_save(ApiContext& ctx, RequestContext& rc)
         co_return res;
     }
     const CardId id = card.id;
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = now_unix_millis();
     (void)co_await ctx.db.run([&](storage::Store& s) { return s.mark_google_saved(id, now); });
     ctx.metrics.counter_add("cardsmith_google_save_links_total",
                             "Google Wallet save links by outcome", {{"outcome", "redirected"}});

@@ -214,12 +214,6 @@ struct App::Impl {
 
 // The relay an Android wallet's pushes go through (config [relays]); nullptr while it is
 // off (no key where the vendor needs one). Called on the dispatcher's strand.
-std::int64_t now_millis() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Google's callback signing keys from google.callback_keys: at start, then every 12 hours
 // (every 5 minutes while fetching fails).
 net::awaitable<void> refresh_google_keys(App::Impl& s) {
@@ -232,7 +226,7 @@ net::awaitable<void> refresh_google_keys(App::Impl& s) {
             request.url = s.cfg.google.callback_keys;
             auto res = co_await http_server::async_fetch(request, s.google_keys_tls);
             if (res.status == 200) {
-                const auto n = s.google_callbacks->set_root_keys(res.body, now_millis());
+                const auto n = s.google_callbacks->set_root_keys(res.body, now_unix_millis());
                 log::info("google callback keys loaded", {{"keys", std::to_string(n)}});
                 wait = std::chrono::hours(12);
             } else {
@@ -427,7 +421,7 @@ App::App(config::Config cfg) {
                 std::stringstream text;
                 text << in.rdbuf();
                 try {
-                    (void)s.google_callbacks->set_root_keys(text.str(), now_millis());
+                    (void)s.google_callbacks->set_root_keys(text.str(), now_unix_millis());
                 } catch (const std::exception& e) {
                     throw StartupError("google.callback_keys: " + keys + ": " + e.what());
                 }

@@ -21,6 +21,12 @@ std::int64_t unix_seconds(SysTime t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+std::int64_t unix_millis(SysTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t now_unix_millis() { return unix_millis(std::chrono::system_clock::now()); }
+
 std::string format_iso8601(SysTime t) {
     std::tm tm = utc_tm(unix_seconds(t));
     char buf[64];

@@ -16,5 +16,8 @@ using SysTime = std::chrono::system_clock::time_point;
 [[nodiscard]] std::string format_http_date(std::int64_t unix_seconds);
 [[nodiscard]] std::optional<std::int64_t> parse_http_date(std::string_view text);
 [[nodiscard]] std::int64_t unix_seconds(SysTime t);
+[[nodiscard]] std::int64_t unix_millis(SysTime t);
+// Milliseconds since the epoch, now.
+[[nodiscard]] std::int64_t now_unix_millis();
 
 }  // namespace cardsmith

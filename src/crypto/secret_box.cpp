@@ -19,6 +19,7 @@
 
 #include "common/hex.hpp"
 #include "common/random.hpp"
+#include "crypto/base64.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/openssl_ptr.hpp"
@@ -36,8 +37,6 @@ constexpr std::size_t kMaxInput = std::size_t{1} << 30;
 // Larger than any well-formed key file; reading stops there.
 constexpr std::size_t kMaxKeyFile = 256;
 
-constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 // Wipes a string holding key material when it goes out of scope.
 struct Wiped {
     std::string value;
@@ -47,71 +46,6 @@ struct Wiped {
     Wiped& operator=(const Wiped&) = delete;
     ~Wiped() { OPENSSL_cleanse(value.data(), value.size()); }
 };
-
-std::string base64url_encode(std::string_view data) {
-    std::string out;
-    out.reserve((data.size() * 4 + 2) / 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : data) {
-        acc = ((acc << 8) | static_cast<unsigned char>(c)) & 0xFFFFU;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += kBase64Url[(acc >> bits) & 0x3F];
-        }
-    }
-    if (bits > 0) {
-        out += kBase64Url[(acc << (6 - bits)) & 0x3F];
-    }
-    return out;
-}
-
-int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-// Strict: unpadded, no stray characters, unused trailing bits zero (one encoding per value).
-std::optional<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) {
-        return std::nullopt;
-    }
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const int v = base64url_value(c);
-        if (v < 0) {
-            return std::nullopt;
-        }
-        acc = ((acc << 6) | static_cast<std::uint32_t>(v)) & 0xFFFFU;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFF);
-        }
-    }
-    if ((acc & ((1U << bits) - 1U)) != 0) {
-        return std::nullopt;
-    }
-    return out;
-}
 
 [[noreturn]] void throw_file_error(const std::filesystem::path& file, const char* what, int error) {
     throw CryptoError(file.string() + ": " + what + ": " +

@@ -1,6 +1,7 @@
 #include "google/google_sender.hpp"
 
 #include "common/log.hpp"
+#include "common/time_format.hpp"
 
 namespace cardsmith::google {
 namespace {
@@ -19,12 +20,6 @@ apns::PushResult result_of(const Outcome& o) {
         r.reason = "Google " + std::to_string(o.status) + ": " + o.message;
     }
     return r;
-}
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 }  // namespace
@@ -77,7 +72,7 @@ net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push:
                 co_await self->db_.run([&](storage::Store& s) { return s.find_pass(serial); });
             if (found) {
                 const CardId card = found->first.id;
-                const std::int64_t now = now_ms();
+                const std::int64_t now = now_unix_millis();
                 const bool notify = co_await self->db_.run(
                     [&](storage::Store& s) { return s.take_google_notice(card, now); });
                 outcome =

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "crypto/base64.hpp"
 #include "crypto/pem.hpp"
 
 namespace cardsmith::google {
@@ -49,34 +50,13 @@ ServiceAccount load_service_account(const std::filesystem::path& path) {
     return a;
 }
 
-std::string base64url(std::string_view bytes) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((bytes.size() * 4 + 2) / 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char ch : bytes) {
-        acc = (acc << 8) | static_cast<unsigned char>(ch);
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += kAlphabet[(acc >> bits) & 0x3F];
-        }
-    }
-    if (bits > 0) {
-        out += kAlphabet[(acc << (6 - bits)) & 0x3F];
-    }
-    return out;
-}
-
 std::string sign_jwt(const json::object& claims, EVP_PKEY* key, std::string_view key_id) {
     json::object header{{"alg", "RS256"}, {"typ", "JWT"}};
     if (!key_id.empty()) {
         header["kid"] = key_id;
     }
-    std::string input =
-        base64url(json::serialize(header)) + "." + base64url(json::serialize(claims));
+    std::string input = crypto::base64url_encode(json::serialize(header)) + "." +
+                        crypto::base64url_encode(json::serialize(claims));
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     std::size_t size = 0;
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -91,7 +71,7 @@ std::string sign_jwt(const json::object& claims, EVP_PKEY* key, std::string_view
     }
     signature.resize(size);
     input += '.';
-    input += base64url(signature);
+    input += crypto::base64url_encode(signature);
     return input;
 }
 

@@ -24,8 +24,6 @@ struct ServiceAccount {
 // Throws std::runtime_error naming `path` (never the key) when unreadable or incomplete.
 [[nodiscard]] ServiceAccount load_service_account(const std::filesystem::path& path);
 
-[[nodiscard]] std::string base64url(std::string_view bytes);
-
 // header.claims.signature, header {"alg":"RS256","typ":"JWT"[,"kid"]}.
 [[nodiscard]] std::string sign_jwt(const boost::json::object& claims, EVP_PKEY* key,
                                    std::string_view key_id = {});

@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/random.hpp"
+#include "common/time_format.hpp"
 
 namespace cardsmith::push {
 namespace {
@@ -21,12 +22,6 @@ std::string wallet_of(const storage::OutboxItem& item) {
 std::string wallet_label(const storage::OutboxItem& item) { return wallet_of(item); }
 
 using Kind = storage::OutboxSettlement::Kind;
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // APNs reasons are short CamelCase words; anything else (a transport error's text) is
 // not a label value we want in /metrics.
@@ -86,7 +81,7 @@ std::chrono::milliseconds Dispatcher::backoff(const DispatcherOptions& o, int at
 
 void Dispatcher::start() {
     if (options_.release_claims_at_start) {
-        const int released = db_.store().release_outbox_claims(now_ms());
+        const int released = db_.store().release_outbox_claims(now_unix_millis());
         if (released > 0) {
             log::info("push: released claims of the previous run",
                       {{"rows", std::to_string(released)}});
@@ -148,7 +143,7 @@ net::awaitable<void> Dispatcher::run() {
         if (in_flight_ < low_water) {
             const int limit = static_cast<int>(std::min<std::size_t>(
                 static_cast<std::size_t>(options_.batch), options_.max_in_flight - in_flight_));
-            const std::int64_t now = now_ms();
+            const std::int64_t now = now_unix_millis();
             std::vector<storage::OutboxItem> items;
             try {
                 items = co_await db_.run(
@@ -164,7 +159,7 @@ net::awaitable<void> Dispatcher::run() {
                 continue;  // more is due: claim again (in-flight permitting)
             }
         }
-        if (const auto now = now_ms(); now - last_counts_ms_ >= 5000) {
+        if (const auto now = now_unix_millis(); now - last_counts_ms_ >= 5000) {
             last_counts_ms_ = now;
             try {
                 auto counts = co_await db_.run([](storage::Store& s) { return s.outbox_counts(); });
@@ -178,7 +173,7 @@ net::awaitable<void> Dispatcher::run() {
                     "cardsmith_outbox_oldest_pending_seconds",
                     "Age of the oldest pending outbox row", {},
                     counts.pending > 0
-                        ? static_cast<double>(now_ms() - counts.oldest_pending_ms) / 1000.0
+                        ? static_cast<double>(now_unix_millis() - counts.oldest_pending_ms) / 1000.0
                         : 0.0);
             } catch (const std::exception& e) {
                 log::warn("push: reading outbox counts failed", {{"error", e.what()}});
@@ -278,7 +273,7 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
     if (result.status == 0 && result.reason.find("certificate") != std::string::npos) {
         action = apns::Action::stop_identity;
     }
-    const auto now = now_ms();
+    const auto now = now_unix_millis();
     const auto settlement = [&](Kind kind, std::int64_t not_before, std::string error) {
         settle({item.id, item.lease_until_ms, kind, not_before, std::move(error), {}, {}, 0, {}});
     };
@@ -402,7 +397,7 @@ net::awaitable<void> Dispatcher::write(
     // times; if it still fails the rows stay claimed and are sent again after the lease.
     net::steady_timer pause(strand_);
     for (int attempt = 1;; ++attempt) {
-        const auto now = now_ms();
+        const auto now = now_unix_millis();
         std::string failure;
         try {
             (void)co_await db_.run([&](storage::Store& s) {

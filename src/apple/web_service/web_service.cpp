@@ -19,12 +19,6 @@ using http_server::Response;
 
 namespace {
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 Response error(const RequestContext& rc, http::status status, std::string_view code,
                std::string_view message) {
     return http_server::error_response(status, code, message, rc.request.version());
@@ -180,7 +174,7 @@ net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext&
     }
     auto status = co_await ctx.db.run([&](storage::Store& s) {
         return s.register_device(rc.param("device"), push_token, rc.param("passType"),
-                                 SerialNumber(rc.param("serial")), now_ms(), wallet);
+                                 SerialNumber(rc.param("serial")), now_unix_millis(), wallet);
     });
     if (status == storage::RegisterStatus::not_found) {
         co_return error(rc, http::status::not_found, "not_found", "unknown pass");
@@ -201,7 +195,7 @@ net::awaitable<Response> handle_unregister(WebServiceContext& ctx, RequestContex
     }
     (void)co_await ctx.db.run([&](storage::Store& s) {
         return s.unregister_device(rc.param("device"), rc.param("passType"),
-                                   SerialNumber(rc.param("serial")), now_ms());
+                                   SerialNumber(rc.param("serial")), now_unix_millis());
     });
     ctx.metrics.counter_add("cardsmith_apple_unregistrations_total", "Apple device unregistrations",
                             {});

@@ -1,0 +1,13 @@
+#pragma once
+// base64url (RFC 4648 §5) without padding: sealed secrets, JWTs.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cardsmith::crypto {
+
+[[nodiscard]] std::string base64url_encode(std::string_view data);
+// Strict: unpadded, no stray characters, unused trailing bits zero (one encoding per value).
+[[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace cardsmith::crypto
