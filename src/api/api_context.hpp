@@ -56,6 +56,8 @@ struct ApiContext {
     // Google Wallet, when configured (google.issuer_id and google.service_account).
     google::Wallet* google = nullptr;
     const google::CallbackVerifier* google_callbacks = nullptr;  // when google.callbacks
+    std::function<void()> on_rollout_started;   // wakes the rollout runner (may be empty)
+    std::function<void()> on_campaign_created;  // wakes the campaign runner (may be empty)
 };
 
 }  // namespace cardsmith::api

@@ -25,6 +25,7 @@ constexpr Row kTable[] = {
     {ApiErrc::unsupported_media_type, http::status::unsupported_media_type,
      "unsupported_media_type"},
     {ApiErrc::unavailable, http::status::service_unavailable, "unavailable"},
+    {ApiErrc::lint_failed, http::status::unprocessable_entity, "lint_failed"},
     {ApiErrc::internal, http::status::internal_server_error, "internal_error"},
 };
 }  // namespace
@@ -35,6 +36,9 @@ http_server::Response error_to_response(const ApiError& e, unsigned version) {
             boost::json::object err{{"code", row.name}, {"message", e.message}};
             if (!e.field.empty()) {
                 err["field"] = e.field;
+            }
+            for (const auto& [k, v] : e.details) {
+                err[k] = v;
             }
             auto res = http_server::json_response(row.status, boost::json::object{{"error", err}},
                                                   version);

@@ -1,6 +1,7 @@
 #pragma once
 // API failures and the one table that turns them into HTTP responses (STYLE.md
 // "Errors"; CONTRACT §3 error shape). Handlers return result<T, ApiError>.
+#include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 #include <string>
 
@@ -19,13 +20,15 @@ enum class ApiErrc {
     idempotency_key_reused,  // the Idempotency-Key was used before with another request
     unsupported_media_type,  // wrong Content-Type
     unavailable,             // a dependency is down (storage)
+    lint_failed,             // a design or message would break lock-screen messages
     internal,                // a bug or unexpected failure; details only in the log
 };
 
 struct ApiError {
     ApiErrc code;
     std::string message;
-    std::string field;  // optional: the JSON path at fault
+    std::string field;                 // optional: the JSON path at fault
+    boost::json::object details = {};  // optional: more members of the error object
 };
 
 template <typename T>

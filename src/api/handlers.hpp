@@ -36,8 +36,27 @@ net::awaitable<Response> handle_join_verify(ApiContext& ctx, RequestContext& rc)
 net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
+// PUT /api/v1/identities/{id}/relay-keys; `on_saved` gets the identity with its new keys.
+net::awaitable<Response> handle_set_identity_relay_keys(
+    ApiContext& ctx, RequestContext& rc,
+    const std::function<void(const domain::Identity&)>& on_saved);
 net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_patch_design(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_put_image(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_designs(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_get_design(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_design_preview(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_publish_design(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_rollouts(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_get_rollout(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_rollout_action(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_create_campaign(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_get_campaign(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_campaigns(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_cancel_campaign(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_patch_program(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
 

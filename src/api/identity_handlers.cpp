@@ -1,12 +1,16 @@
-// Merchants' own Apple identities: POST/GET /api/v1/identities and
-// PUT /api/v1/programs/{slug}/identity (docs/api.md "Apple identities").
+// Merchants' own Apple identities: POST/GET /api/v1/identities,
+// PUT /api/v1/identities/{id}/relay-keys and PUT /api/v1/programs/{slug}/identity
+// (docs/api.md "Apple identities").
+#include <algorithm>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
+#include <map>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
 #include "api/views.hpp"
 #include "common/async_run.hpp"
+#include "common/log.hpp"
 #include "common/time_format.hpp"
 #include "crypto/identity.hpp"
 
@@ -16,11 +20,66 @@ namespace {
 
 constexpr auto kExpiryWarning = std::chrono::hours(24 * 30);
 
-json::object identity_view(const domain::Identity& i) {
+// The relays whose keys an identity may hold (android-wallets.md §8.6), by their config names.
+constexpr std::string_view kRelays[] = {"walletunion", "walletpasses", "pass2u"};
+constexpr std::size_t kMaxRelayKey = 512;
+
+// Bound to the row: sealed keys copied to another identity do not open.
+std::string relay_keys_context(IdentityId id) { return "relay-keys:" + std::to_string(id.value()); }
+
+// The identity's own relay keys; nullopt when the sealed value does not open (another
+// server key) or is not the JSON object of strings it was sealed as.
+std::optional<std::map<std::string, std::string>> open_relay_keys(const ApiContext& ctx,
+                                                                  const domain::Identity& i) {
+    std::map<std::string, std::string> out;
+    if (i.relay_keys_sealed.empty()) {
+        return out;
+    }
+    if (ctx.secrets == nullptr) {
+        return std::nullopt;
+    }
+    auto text = ctx.secrets->open(i.relay_keys_sealed, relay_keys_context(i.id));
+    if (!text) {
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(*text, ec);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    for (const auto& [name, key] : v.as_object()) {
+        if (key.is_string()) {
+            out.emplace(std::string(name), std::string(key.as_string()));
+        }
+    }
+    return out;
+}
+
+// An API key goes into a request header: printable ASCII, no surrounding spaces.
+bool valid_relay_key(std::string_view key) {
+    return !key.empty() && key.size() <= kMaxRelayKey && key.front() != ' ' && key.back() != ' ' &&
+           std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+std::optional<IdentityId> parse_identity_id(const std::string& text) {
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    return IdentityId(std::stoll(text));
+}
+
+json::object identity_view(const ApiContext& ctx, const domain::Identity& i) {
     const auto now = std::chrono::system_clock::now();
     const auto not_after = SysTime(std::chrono::seconds(i.not_after));
     const auto days_left =
         std::chrono::duration_cast<std::chrono::hours>(not_after - now).count() / 24;
+    // Which relay keys are set, never the keys.
+    const auto keys = open_relay_keys(ctx, i).value_or(std::map<std::string, std::string>{});
+    json::object relay_keys;
+    for (auto relay : kRelays) {
+        relay_keys[relay] = keys.contains(std::string(relay));
+    }
     return {{"id", i.id.value()},
             {"merchant", i.merchant.value()},
             {"passTypeId", i.pass_type_id},
@@ -30,6 +89,7 @@ json::object identity_view(const domain::Identity& i) {
             {"notAfter", format_iso8601(not_after)},
             {"daysLeft", days_left},
             {"expiresSoon", not_after - now < kExpiryWarning},
+            {"relayKeys", std::move(relay_keys)},
             {"createdAt", format_iso8601(SysTime(std::chrono::seconds(i.created_at)))},
             {"updatedAt", format_iso8601(SysTime(std::chrono::seconds(i.updated_at)))}};
 }
@@ -145,7 +205,7 @@ net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& r
         co_return fail({ApiErrc::internal, *problem, {}}, rc.request);  // details in the log
     }
     co_return json_ok(created ? http::status::created : http::status::ok,
-                      identity_view(*saved.value), rc.request);
+                      identity_view(ctx, *saved.value), rc.request);
 }
 
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc) {
@@ -160,9 +220,84 @@ net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext&
     auto list = co_await ctx.db.run([&](storage::Store& s) { return s.list_identities(merchant); });
     json::array out;
     for (const auto& i : list) {
-        out.push_back(identity_view(i));
+        out.push_back(identity_view(ctx, i));
     }
     co_return json_ok(http::status::ok, json::object{{"identities", std::move(out)}}, rc.request);
+}
+
+net::awaitable<Response> handle_set_identity_relay_keys(
+    ApiContext& ctx, RequestContext& rc,
+    const std::function<void(const domain::Identity&)>& on_saved) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    if (ctx.secrets == nullptr) {
+        co_return fail({ApiErrc::unavailable, "no server key to seal relay keys", {}}, rc.request);
+    }
+    auto body = parse_json_object(rc.request);
+    if (!body) {
+        co_return fail(body.error(), rc.request);
+    }
+    if (auto e = reject_unknown(*body, {kRelays[0], kRelays[1], kRelays[2]})) {
+        co_return fail(*e, rc.request);
+    }
+    std::map<std::string, std::optional<std::string>> changes;  // nullopt: remove
+    for (const auto& [name, value] : *body) {
+        if (value.is_null()) {
+            changes[std::string(name)] = std::nullopt;
+        } else if (value.is_string() && valid_relay_key(value.as_string())) {
+            changes[std::string(name)] = std::string(value.as_string());
+        } else {
+            co_return fail(invalid(std::string(name),
+                                   "must be the relay's API key (1-512 printable ASCII "
+                                   "characters), or null to remove it"),
+                           rc.request);
+        }
+    }
+    const auto id = parse_identity_id(rc.param("id"));
+    if (!id) {
+        co_return fail(not_found("identity"), rc.request);
+    }
+    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_identity(*id); });
+    // Another merchant's identity is as absent as one that does not exist.
+    if (!found || !who->may_touch(found->merchant)) {
+        co_return fail(not_found("identity"), rc.request);
+    }
+    auto keys = open_relay_keys(ctx, *found);
+    if (!keys) {
+        // Sealed under another server key: what is sent now replaces them.
+        log::warn("identity relay keys do not open with this server key; replacing them",
+                  {{"identity", std::to_string(id->value())}});
+        keys.emplace();
+    }
+    for (auto& [name, key] : changes) {
+        if (key) {
+            (*keys)[name] = std::move(*key);
+        } else {
+            keys->erase(name);
+        }
+    }
+    std::string sealed;
+    if (!keys->empty()) {
+        json::object stored;
+        for (const auto& [name, key] : *keys) {
+            stored[name] = key;
+        }
+        sealed = ctx.secrets->seal(json::serialize(stored), relay_keys_context(*id));
+    }
+    const auto now = unix_seconds(std::chrono::system_clock::now());
+    auto status = co_await ctx.db.run(
+        [&](storage::Store& s) { return s.set_identity_relay_keys(*id, sealed, now); });
+    if (status == storage::StoreStatus::not_found) {
+        co_return fail(not_found("identity"), rc.request);
+    }
+    found->relay_keys_sealed = std::move(sealed);
+    found->updated_at = std::max(found->updated_at, now);
+    if (on_saved) {
+        on_saved(*found);  // the push side uses the new keys from the next request on
+    }
+    co_return json_ok(http::status::ok, identity_view(ctx, *found), rc.request);
 }
 
 net::awaitable<Response> handle_set_program_identity(ApiContext& ctx, RequestContext& rc) {

@@ -54,8 +54,8 @@ net::awaitable<Response> handle_stylesheet(ApiContext&, RequestContext& rc) {
     co_return res;
 }
 
-// GET /images/{slug}/{file}: the program's current design images (logo@2x.png...), for
-// pages and Google Wallet. `?v=` (the design version) only busts caches.
+// GET /images/{slug}/{file}: the program's design images (logo@2x.png...), for pages and
+// Google Wallet.
 net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& rc) {
     const std::string& file = rc.param("file");
     if (file.size() <= 4 || !file.ends_with(".png")) {
@@ -63,10 +63,26 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
     }
     const std::string name = file.substr(0, file.size() - 4);
     const std::string& slug = rc.param("slug");
+    // ?v=N names a published version (a card still on an older version, a Google class
+    // image URL); anything else gets the current design's image.
+    std::int64_t wanted = 0;
+    if (auto v = rc.query.find("v"); v != rc.query.end()) {
+        const auto& t = v->second;
+        std::from_chars(t.data(), t.data() + t.size(), wanted);
+    }
+    bool versioned = false;
     auto image = co_await ctx.db.run([&](storage::Store& s) {
         std::optional<std::string> out;
         if (auto p = s.find_program(slug)) {
-            auto images = s.design_images(p->id, p->design_version);
+            std::int64_t version = p->design_version;
+            if (wanted > 0 && wanted != version) {
+                auto d = s.find_design_version(p->id, wanted);
+                if (d && d->published_at != 0) {
+                    version = wanted;
+                }
+            }
+            versioned = wanted == version;
+            auto images = s.design_images(p->id, version);
             if (auto it = images.find(name); it != images.end()) {
                 out = std::move(it->second);
             }
@@ -78,7 +94,9 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
     }
     auto res = http_server::bytes_response(http::status::ok, "image/png", std::move(*image),
                                            rc.request.version());
-    res.set(http::field::cache_control, "public, max-age=300");
+    // A version's images never change: its URL may be cached for good.
+    res.set(http::field::cache_control,
+            versioned ? "public, max-age=31536000, immutable" : "public, max-age=300");
     res.set("X-Content-Type-Options", "nosniff");
     co_return res;
 }

@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "domain/enrollment.hpp"
 #include "domain/holder.hpp"
+#include "domain/time_zone.hpp"
 #include "enroll/code_sender.hpp"
 
 namespace cardsmith::api {
@@ -38,7 +39,8 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
     if (!body) {
         co_return fail(body.error(), rc.request);
     }
-    if (auto e = reject_unknown(*body, {"slug", "name", "template", "merchant", "identity"})) {
+    if (auto e = reject_unknown(*body,
+                                {"slug", "name", "template", "merchant", "identity", "timeZone"})) {
         co_return fail(*e, rc.request);
     }
     auto slug = get_string(*body, "slug");
@@ -48,6 +50,14 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
     auto identity = get_int(*body, "identity");
     if (!identity) {
         co_return fail(identity.error(), rc.request);
+    }
+    auto zone = get_string(*body, "timeZone");
+    if (!zone) {
+        co_return fail(zone.error(), rc.request);
+    }
+    if (*zone && !domain::find_time_zone(**zone)) {
+        co_return fail(invalid("timeZone", "must be an IANA time zone such as Europe/Moscow"),
+                       rc.request);
     }
     for (const auto* r : {&slug, &name, &tmpl}) {
         if (!*r) {
@@ -95,6 +105,7 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
         np.identity = wanted;
     }
     np.merchant = owner;
+    np.time_zone = zone->value_or("UTC");
     np.slug = **slug;
     np.name = **name;
     np.template_name = t->first;

@@ -1,6 +1,7 @@
 #include "api/routes.hpp"
 
 #include "api/handlers.hpp"
+#include "domain/images.hpp"
 
 namespace cardsmith::api {
 
@@ -15,6 +16,25 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::post, "/api/v1/programs", bind(handle_create_program));
     router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
     router.add(V::get, "/api/v1/programs/{slug}/stats", bind(handle_program_stats));
+    router.add(V::patch, "/api/v1/programs/{slug}", bind(handle_patch_program));
+    router.add(V::post, "/api/v1/programs/{slug}/campaigns", bind(handle_create_campaign));
+    router.add(V::get, "/api/v1/programs/{slug}/campaigns", bind(handle_list_campaigns));
+    router.add(V::get, "/api/v1/campaigns/{id}", bind(handle_get_campaign));
+    router.add(V::post, "/api/v1/campaigns/{id}/cancel", bind(handle_cancel_campaign));
+    router.add(V::patch, "/api/v1/programs/{slug}/design", bind(handle_patch_design));
+    router.add(V::put, "/api/v1/programs/{slug}/images/{name}", bind(handle_put_image),
+               {domain::kMaxImageBytes + 1});
+    router.add(V::get, "/api/v1/programs/{slug}/designs", bind(handle_list_designs));
+    router.add(V::get, "/api/v1/programs/{slug}/designs/{version}", bind(handle_get_design));
+    router.add(V::get, "/api/v1/programs/{slug}/designs/{version}/preview",
+               bind(handle_design_preview));
+    router.add(V::get, "/api/v1/programs/{slug}/designs/{version}/images/{file}",
+               bind(handle_design_image));
+    router.add(V::post, "/api/v1/programs/{slug}/designs/{version}/publish",
+               bind(handle_publish_design));
+    router.add(V::get, "/api/v1/programs/{slug}/rollouts", bind(handle_list_rollouts));
+    router.add(V::get, "/api/v1/rollouts/{id}", bind(handle_get_rollout));
+    router.add(V::post, "/api/v1/rollouts/{id}/{action}", bind(handle_rollout_action));
     router.add(V::post, "/api/v1/programs/{slug}/cards", bind(handle_create_card));
     router.add(V::get, "/api/v1/cards/{cardNumber}", bind(handle_get_card));
     router.add(V::post, "/api/v1/cards/{cardNumber}/transactions", bind(handle_create_transaction));

@@ -4,8 +4,8 @@
 
 namespace cardsmith::api {
 namespace json = boost::json;
-namespace {
 std::string iso(std::int64_t secs) { return format_iso8601(SysTime(std::chrono::seconds(secs))); }
+namespace {
 json::value or_null(const std::string& s) {
     return s.empty() ? json::value(nullptr) : json::value(s);
 }
@@ -38,6 +38,7 @@ json::object program_view(const ApiContext& ctx, const domain::Program& p) {
         {"createdAt", iso(p.created_at)},
         {"identity", p.identity ? json::value(p.identity->value()) : json::value(nullptr)},
         {"enrollment", domain::enrollment_to_json(p.enrollment)},
+        {"timeZone", p.time_zone},
         {"links", {{"join", ctx.public_url + "/join/" + p.slug}}},
     };
 }

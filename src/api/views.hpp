@@ -6,6 +6,9 @@
 
 namespace cardsmith::api {
 
+// Unix seconds as ISO 8601 UTC ("2026-12-01T10:00:00Z").
+[[nodiscard]] std::string iso(std::int64_t unix_seconds);
+
 [[nodiscard]] boost::json::object program_view(const ApiContext& ctx, const domain::Program& p);
 [[nodiscard]] boost::json::object card_view(const ApiContext& ctx, const domain::Program& p,
                                             const domain::Card& c);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/api_keys.hpp"
+#include "api/handlers.hpp"
 #include "api/routes.hpp"
 #include "apns/client.hpp"
 #include "apple/web_service/web_service.hpp"
@@ -24,6 +25,8 @@
 #include "google/wallet.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "marketing/campaign_runner.hpp"
+#include "marketing/rollout_runner.hpp"
 #include "push/apns_sender.hpp"
 #include "push/dispatcher.hpp"
 #include "push/relay_sender.hpp"
@@ -193,6 +196,12 @@ struct App::Impl {
     // Android wallets' push relays: their TLS and one sender per relay and pass type id.
     net::ssl::context relay_tls{http_server::make_client_tls(cfg.relays.ca_file)};
     std::map<std::string, std::shared_ptr<push::RelaySender>> relay_senders;
+    // Their API keys (config defaults under identities' own) and rate-limit pauses; how long
+    // a sender may keep pushes waiting for a paused relay (half the outbox lease).
+    std::shared_ptr<push::RelayKeys> relay_keys = std::make_shared<push::RelayKeys>();
+    std::shared_ptr<push::RelayThrottle> relay_throttle;
+    std::chrono::milliseconds relay_max_hold{std::chrono::minutes(1)};
+    std::function<void(const domain::Identity&)> on_relay_keys_saved;
     // Google Wallet, when configured.
     std::unique_ptr<google::Wallet> google;
     std::shared_ptr<google::GoogleSender> google_sender;
@@ -204,6 +213,8 @@ struct App::Impl {
     std::unique_ptr<http_server::Server> server;
     std::shared_ptr<push::ApnsSender> default_sender;
     std::shared_ptr<push::Dispatcher> dispatcher;
+    std::shared_ptr<marketing::RolloutRunner> rollouts;
+    std::shared_ptr<marketing::CampaignRunner> campaigns;
 
     explicit Impl(config::Config c)
         : cfg(std::move(c)),
@@ -252,20 +263,17 @@ std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind
     o.kind = kind;
     o.timeout = r.timeout;
     if (kind == "walletunion_fcm" || kind == "walletunion_hms") {
-        if (r.walletunion_key.empty()) return nullptr;
+        if (s.relay_keys->key("walletunion", topic).empty()) return nullptr;
         o.url = r.walletunion_url;
-        o.api_key = r.walletunion_key;
         o.batch = static_cast<std::size_t>(kind == "walletunion_fcm" ? r.walletunion_fcm_batch
                                                                      : r.walletunion_hms_batch);
     } else if (kind == "walletpasses") {
         if (!r.walletpasses_enabled) return nullptr;
         o.url = r.walletpasses_url;
-        o.api_key = r.walletpasses_key;
         o.batch = static_cast<std::size_t>(r.walletpasses_batch);
     } else if (kind == "pass2u") {
-        if (r.pass2u_key.empty()) return nullptr;
+        if (s.relay_keys->key("pass2u", topic).empty()) return nullptr;
         o.url = r.pass2u_url;
-        o.api_key = r.pass2u_key;
         o.batch = static_cast<std::size_t>(r.pass2u_batch);
     } else if (kind == "passwallet") {
         if (!r.passwallet_enabled) return nullptr;
@@ -273,6 +281,9 @@ std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind
     } else {
         return nullptr;
     }
+    o.keys = s.relay_keys;
+    o.throttle = s.relay_throttle;
+    o.max_hold = s.relay_max_hold;
     auto& sender = s.relay_senders[kind + " " + topic];
     if (!sender) {
         sender = std::make_shared<push::RelaySender>(s.ioc.get_executor(), s.relay_tls,
@@ -310,6 +321,29 @@ std::optional<std::string> load_identity(App::Impl& s, const domain::Identity& i
         s.dispatcher->forget(i.pass_type_id);
     }
     return std::nullopt;
+}
+
+// Makes an identity's own relay API keys (sealed with "relay-keys:<id>") the ones its
+// passes' pushes use; relay routes paused or absent for want of a key are asked again.
+void load_relay_keys(App::Impl& s, const domain::Identity& i) {
+    push::RelayKeys::Keys keys;
+    if (!i.relay_keys_sealed.empty()) {
+        auto text =
+            s.secrets->open(i.relay_keys_sealed, "relay-keys:" + std::to_string(i.id.value()));
+        auto parsed = text ? push::RelayKeys::parse(*text) : std::nullopt;
+        if (parsed) {
+            keys = std::move(*parsed);
+        } else {
+            log::error("relay keys of identity not loaded: they do not open with this server key",
+                       {{"pass_type_id", i.pass_type_id}});
+        }
+    }
+    s.relay_keys->set(i.pass_type_id, std::move(keys));
+    if (s.dispatcher) {
+        for (const char* kind : {"walletunion_fcm", "walletunion_hms", "walletpasses", "pass2u"}) {
+            s.dispatcher->forget(std::string(kind) + " " + i.pass_type_id);
+        }
+    }
 }
 
 }  // namespace
@@ -360,11 +394,15 @@ App::App(config::Config cfg) {
     } catch (const std::exception& e) {
         throw StartupError(std::string("server.secret_key_file: ") + e.what());
     }
+    s.relay_keys->set_default("walletunion", s.cfg.relays.walletunion_key);
+    s.relay_keys->set_default("walletpasses", s.cfg.relays.walletpasses_key);
+    s.relay_keys->set_default("pass2u", s.cfg.relays.pass2u_key);
     for (const auto& stored : s.db.store().list_identities(std::nullopt)) {
         if (auto problem = load_identity(s, stored)) {
             log::error("identity not loaded: its programs cannot sign until it is uploaded again",
                        {{"pass_type_id", stored.pass_type_id}, {"problem", *problem}});
         }
+        load_relay_keys(s, stored);
     }
     s.passes = std::make_unique<passkit::PassService>(
         *s.identities, s.cpu.get_executor(),
@@ -397,8 +435,16 @@ App::App(config::Config cfg) {
         {},
         5,
         false,
-        nullptr});
+        nullptr,
+        nullptr,
+        {},
+        {}});
     api::register_routes(s.router, *s.ctx);
+    s.on_relay_keys_saved = [&s](const domain::Identity& i) { load_relay_keys(s, i); };
+    s.router.add(http::verb::put, "/api/v1/identities/{id}/relay-keys",
+                 [&s](http_server::RequestContext& rc) {
+                     return api::handle_set_identity_relay_keys(*s.ctx, rc, s.on_relay_keys_saved);
+                 });
     s.ctx->secrets = &*s.secrets;
     s.codes = std::make_unique<enroll::CodeSender>(&*s.secrets, s.gateway_tls);
     if (s.cfg.google.enabled()) {
@@ -481,10 +527,14 @@ App::App(config::Config cfg) {
     // The lease outlives a push's own timeout, so a live claim is never taken over.
     push_options.lease = std::max<std::chrono::milliseconds>(std::chrono::minutes(2),
                                                              s.cfg.apns.request_timeout * 3);
+    // Pushes waiting for a rate-limited relay stay claimed: well within their lease, and
+    // never so many that the dispatcher stops claiming for the other channels.
+    s.relay_max_hold = push_options.lease / 2;
+    s.relay_throttle = std::make_shared<push::RelayThrottle>(push_options.max_in_flight / 4);
     s.dispatcher = std::make_shared<push::Dispatcher>(
         s.ioc.get_executor(), s.db, s.metrics,
         [&s](const std::string& kind, const std::string& topic) -> std::shared_ptr<push::Sender> {
-            if (kind == "google_object" || kind == "google_class") {
+            if (kind == "google_object" || kind == "google_class" || kind == "google_message") {
                 return s.google_sender;  // nullptr while Google is off: rows wait
             }
             if (kind != "apns") {
@@ -523,6 +573,22 @@ App::App(config::Config cfg) {
     };
     s.ctx->on_pushes_queued = wake;
     s.wallet->on_pushes_queued = wake;
+    marketing::RolloutRunnerOptions rollout_options;
+    rollout_options.chunk = s.cfg.rollouts.chunk;
+    rollout_options.cards_per_second = s.cfg.rollouts.cards_per_second;
+    s.rollouts = std::make_shared<marketing::RolloutRunner>(s.ioc.get_executor(), s.db, wake,
+                                                            rollout_options);
+    s.ctx->on_rollout_started = [r = std::weak_ptr<marketing::RolloutRunner>(s.rollouts)] {
+        if (auto runner = r.lock()) {
+            runner->wake();
+        }
+    };
+    s.campaigns = std::make_shared<marketing::CampaignRunner>(s.ioc.get_executor(), s.db, wake);
+    s.ctx->on_campaign_created = [c = std::weak_ptr<marketing::CampaignRunner>(s.campaigns)] {
+        if (auto runner = c.lock()) {
+            runner->wake();
+        }
+    };
     s.ctx->readiness = [&s](boost::json::object& body, bool& ready) {
         // Only the server's own identity decides readiness: one merchant's refused
         // certificate must not take the server out of the load balancer for everyone.
@@ -592,6 +658,8 @@ int App::run() {
             return;
         }
         log::info("shutting down", {{"signal", std::to_string(sig)}});
+        s.rollouts->stop();
+        s.campaigns->stop();
         s.server->stop(s.cfg.server.shutdown_grace, [&s] {
             // Answers of pushes in flight are written back; unanswered ones stay claimed
             // and are sent again at the next start.
@@ -612,6 +680,8 @@ int App::run() {
     });
 
     s.dispatcher->start();
+    s.rollouts->start();  // resumes rollouts a stopped process left running
+    s.campaigns->start();
     auto expiry_timer = std::make_shared<net::steady_timer>(s.ioc);
     schedule_expiry_warnings(expiry_timer, *s.identities);
     // Hourly: a day's birthdays are granted soon after midnight UTC, and a restart

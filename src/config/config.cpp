@@ -188,6 +188,9 @@ const std::vector<KeySpec>& specs() {
          [](Config& c, const Raw& v, const std::string& k) {
              c.enrollment.trust_forwarded_for = as_bool(v, k);
          }},
+        {"rollouts", "chunk", int_in(&Config::rollouts, &RolloutsConfig::chunk, 1, 100000)},
+        {"rollouts", "cards_per_second",
+         int_in(&Config::rollouts, &RolloutsConfig::cards_per_second, 0, 10000000)},
         {"relays", "walletunion_url", str_in(&Config::relays, &RelaysConfig::walletunion_url)},
         {"relays", "walletunion_key", str_in(&Config::relays, &RelaysConfig::walletunion_key)},
         {"relays", "walletpasses_url", str_in(&Config::relays, &RelaysConfig::walletpasses_url)},

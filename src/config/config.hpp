@@ -105,6 +105,12 @@ struct EnrollmentConfig {
     bool trust_forwarded_for = false;  // behind a proxy: the client is X-Forwarded-For's last
 };
 
+// Design rollouts (issue 6): how fast publishing a design moves cards and pushes devices.
+struct RolloutsConfig {
+    int chunk = 2000;          // cards per database transaction
+    int cards_per_second = 0;  // 0: as fast as the database allows
+};
+
 struct PassesConfig {
     std::size_t cache_bytes = 64 * 1024 * 1024;  // signed-pass cache bound
 };
@@ -121,6 +127,7 @@ struct Config {
     PassesConfig passes;
     EnrollmentConfig enrollment;
     RelaysConfig relays;
+    RolloutsConfig rollouts;
     std::string log_level = "info";
 };
 

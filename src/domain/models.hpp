@@ -36,6 +36,7 @@ struct Program {
     std::int64_t created_at = 0;
     std::optional<IdentityId> identity;  // the merchant's own Apple identity; none: config's
     EnrollmentSettings enrollment;       // the /join form
+    std::string time_zone = "UTC";       // IANA name: campaign schedules, quiet hours
 };
 
 // A merchant's own Apple pass identity (pass type id certificate and key), checked at
@@ -52,6 +53,9 @@ struct Identity {
     std::int64_t not_after = 0;   // unix seconds
     std::int64_t created_at = 0;  // unix seconds
     std::int64_t updated_at = 0;
+    // SecretBox::seal of {"walletunion": key, ...} (the merchant's own relay API keys,
+    // android-wallets.md §8.6) with "relay-keys:<id>"; empty: none.
+    std::string relay_keys_sealed;
 };
 
 struct Card {
@@ -67,9 +71,10 @@ struct Card {
     std::int64_t update_seq = 0;   // pass update tag (apple-wallet.md §2.3)
     std::int64_t modified_at = 0;  // unix seconds, Last-Modified of the pass
     std::int64_t created_at = 0;
-    std::string source = "api";  // enrollment channel: "api", "join", or a /join?src= tag
-    std::string referral_code;   // the card's invite code (/join/{slug}?ref=)
-    bool verified = false;       // the holder proved the phone or email by a code
+    std::string source = "api";       // enrollment channel: "api", "join", or a /join?src= tag
+    std::string referral_code;        // the card's invite code (/join/{slug}?ref=)
+    bool verified = false;            // the holder proved the phone or email by a code
+    std::int64_t design_version = 0;  // the design its pass carries (a rollout moves it)
 };
 
 // A slug is the program's public name in URLs: [a-z0-9-], 2-64 chars, no leading or

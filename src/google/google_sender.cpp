@@ -66,6 +66,8 @@ net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push:
             if (program) {
                 outcome = co_await self->wallet_.async_update_class(*program);
             }
+        } else if (delivery.kind == "google_message") {
+            outcome = co_await self->send_message(delivery);
         } else {
             const SerialNumber serial(target);
             auto found =
@@ -88,6 +90,59 @@ net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push:
         result.reason = e.what();
     }
     done(std::move(result));
+}
+
+net::awaitable<Outcome> GoogleSender::send_message(const push::Delivery& delivery) {
+    // target: the card's serial; topic: "campaign:<id>".
+    const SerialNumber serial(delivery.push.device_token);
+    const std::string& topic = delivery.push.topic;
+    std::int64_t campaign_id = 0;
+    if (topic.starts_with("campaign:")) {
+        campaign_id = std::strtoll(topic.c_str() + 9, nullptr, 10);
+    }
+    auto loaded = co_await db_.run([&](storage::Store& s) {
+        std::optional<std::pair<storage::Campaign, std::pair<domain::Card, domain::Program>>> out;
+        auto campaign = s.find_campaign(campaign_id);
+        auto pass = s.find_pass(serial);
+        if (campaign && pass) {
+            out.emplace(std::move(*campaign), std::move(*pass));
+        }
+        return out;
+    });
+    if (!loaded || loaded->first.state == "cancelled") {
+        co_return Outcome{200, {}};  // nothing to send any more
+    }
+    const auto& campaign = loaded->first;
+    const auto& [card, program] = loaded->second;
+    const CardId card_id = card.id;
+    const std::int64_t now = now_unix_millis();
+    bool notify =
+        co_await db_.run([&](storage::Store& s) { return s.take_google_notice(card_id, now); });
+    Wallet::Message m;
+    m.id = "campaign-" + std::to_string(campaign.id);
+    m.header = campaign.header;
+    m.body = campaign.link.empty() ? campaign.message : campaign.message + "\n" + campaign.link;
+    m.notify = notify;
+    m.end_seconds = campaign.expires_at / 1000;
+    auto outcome = co_await wallet_.async_add_message(program, card, m);
+    if (notify && Wallet::over_budget(outcome)) {
+        // Google counted more notifications than we did: the message still goes, silently.
+        m.notify = notify = false;
+        outcome = co_await wallet_.async_add_message(program, card, m);
+    }
+    const bool permanent = !outcome.ok() && outcome.status != 0 && outcome.status != 429 &&
+                           outcome.status < 500 && outcome.status != 401 && outcome.status != 403;
+    if (outcome.ok() || permanent) {
+        const bool ok = outcome.ok();
+        const std::int64_t id = campaign.id;
+        co_await db_.run([&](storage::Store& s) {
+            s.record_google_message(id, card_id, ok, notify, now_unix_millis());
+            return 0;
+        });
+    }
+    metrics_.counter_add("cardsmith_google_messages_total", "Google Wallet campaign messages",
+                         {{"type", outcome.ok() ? (notify ? "notify" : "text") : "failed"}});
+    co_return outcome;
 }
 
 }  // namespace cardsmith::google

@@ -41,6 +41,9 @@ private:
     void start(Job job);  // on the strand
     static net::awaitable<void> run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,
                                     Completion done);
+    // A campaign's message on one card: TEXT_AND_NOTIFY within the card's notification
+    // budget, TEXT beyond it; the answer is counted on the campaign.
+    net::awaitable<Outcome> send_message(const push::Delivery& delivery);
 
     net::any_io_executor executor_;
     net::strand<net::any_io_executor> strand_;

@@ -4,6 +4,7 @@
 #include <boost/url/parse.hpp>
 
 #include "common/log.hpp"
+#include "common/time_format.hpp"
 #include "google/loyalty.hpp"
 #include "http/client.hpp"
 
@@ -77,7 +78,7 @@ std::string Wallet::class_id(const domain::Program& p) const {
 std::string Wallet::object_id(const domain::Card& c) const { return google::object_id(issuer_, c); }
 
 net::awaitable<Outcome> Wallet::call(http::verb method, const std::string& path,
-                                     const json::object* body) {
+                                     const json::object* body, std::string* response_body) {
     const std::string text = body != nullptr ? json::serialize(*body) : std::string();
     const std::string target = api_path_ + path;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -103,6 +104,9 @@ net::awaitable<Outcome> Wallet::call(http::verb method, const std::string& path,
             continue;
         }
         Outcome out{res.status, {}};
+        if (response_body != nullptr) {
+            *response_body = res.body;
+        }
         if (!out.ok()) {
             // Google's envelope: {"error":{"code":..,"message":"..."}}.
             error_code ec;
@@ -166,6 +170,91 @@ net::awaitable<Outcome> Wallet::async_update_class(const domain::Program& p) {
         out = co_await async_ensure_class(p);
     }
     co_return out;
+}
+
+bool Wallet::over_budget(const Outcome& o) {
+    return (o.status == 429 || o.status == 400) &&
+           (o.message.find("QuotaExceeded") != std::string::npos ||
+            o.message.find("quota") != std::string::npos);
+}
+
+net::awaitable<Outcome> Wallet::async_add_message(const domain::Program& p, const domain::Card& c,
+                                                  const Message& m) {
+    json::object message{{"id", m.id},
+                         {"header", m.header.empty() ? p.design.organization_name : m.header},
+                         {"body", m.body},
+                         {"messageType", m.notify ? "TEXT_AND_NOTIFY" : "TEXT"}};
+    if (m.end_seconds > 0) {
+        message["displayInterval"] = {
+            {"end", {{"date", format_iso8601(SysTime(std::chrono::seconds(m.end_seconds)))}}}};
+    }
+    const json::object body{{"message", message}};
+    const std::string path = "/loyaltyObject/" + object_id(c);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto out = co_await call(http::verb::post, path + "/addMessage", &body);
+        if (out.ok() || out.status == 409) {
+            co_return Outcome{200, {}};  // 409: that id is there already (a retry)
+        }
+        if (out.status == 404 && attempt == 0) {
+            auto made = co_await async_ensure_object(p, c);
+            if (!made.ok()) {
+                co_return made;
+            }
+            continue;
+        }
+        if (out.status == 400 && out.message.find("essages") != std::string::npos &&
+            !over_budget(out) && attempt < 2) {
+            // At most 10 messages per object: keep the newest five still shown.
+            auto pruned = co_await prune_messages(path, m.id);
+            if (!pruned.ok()) {
+                co_return pruned;
+            }
+            continue;
+        }
+        co_return out;
+    }
+    co_return Outcome{400, "addMessage kept failing"};
+}
+
+net::awaitable<Outcome> Wallet::prune_messages(const std::string& path, const std::string& id) {
+    std::string text;
+    auto got = co_await call(http::verb::get, path, nullptr, &text);
+    if (!got.ok()) {
+        co_return got;
+    }
+    error_code ec;
+    auto v = json::parse(text, ec);
+    const auto* list = !ec && v.is_object() ? v.as_object().if_contains("messages") : nullptr;
+    if (list == nullptr || !list->is_array()) {
+        co_return Outcome{200, {}};
+    }
+    json::array keep;
+    const std::string now = format_iso8601(SysTime(std::chrono::system_clock::now()));
+    for (auto it = list->as_array().rbegin(); it != list->as_array().rend() && keep.size() < 5;
+         ++it) {
+        if (!it->is_object()) {
+            continue;
+        }
+        const auto& msg = it->as_object();
+        if (const auto* mid = msg.if_contains("id");
+            mid != nullptr && mid->is_string() && mid->as_string() == id) {
+            co_return Outcome{200, {}};  // already there
+        }
+        const auto* end = msg.if_contains("displayInterval");
+        const json::value* date = nullptr;
+        if (end != nullptr && end->is_object()) {
+            if (const auto* e = end->as_object().if_contains("end");
+                e != nullptr && e->is_object()) {
+                date = e->as_object().if_contains("date");
+            }
+        }
+        if (date != nullptr && date->is_string() && std::string(date->as_string()) < now) {
+            continue;  // no longer shown
+        }
+        keep.insert(keep.begin(), msg);
+    }
+    const json::object patch{{"messages", std::move(keep)}};
+    co_return co_await call(http::verb::patch, path, &patch);
 }
 
 std::string Wallet::save_url(const domain::Program& p, const domain::Card& c) const {

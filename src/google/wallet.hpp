@@ -46,6 +46,22 @@ public:
     // a field-update notification. A missing object (or class) is inserted.
     [[nodiscard]] net::awaitable<Outcome> async_update_object(const domain::Program& p,
                                                               const domain::Card& c, bool notify);
+    // A campaign's message on one card (addMessage, google-wallet.md §6). The id is
+    // deterministic, so a retry that finds it present (409) counts as done; an object with
+    // ten messages is pruned to its newest live ones first; a missing object is inserted.
+    // With `notify` Google may refuse for the notification budget (QuotaExceeded): the
+    // outcome says so and the caller sends it again silently.
+    struct Message {
+        std::string id;
+        std::string header;
+        std::string body;
+        bool notify = false;
+        std::int64_t end_seconds = 0;  // shown until then (0: no end)
+    };
+    [[nodiscard]] net::awaitable<Outcome> async_add_message(const domain::Program& p,
+                                                            const domain::Card& c,
+                                                            const Message& m);
+    [[nodiscard]] static bool over_budget(const Outcome& o);
     // PATCH the class after a redesign; inserted when missing.
     [[nodiscard]] net::awaitable<Outcome> async_update_class(const domain::Program& p);
     // https://pay.google.com/gp/v/save/<skinny JWT naming the object>.
@@ -56,7 +72,9 @@ public:
 
 private:
     net::awaitable<Outcome> call(http::verb method, const std::string& path,
-                                 const boost::json::object* body);
+                                 const boost::json::object* body,
+                                 std::string* response_body = nullptr);
+    net::awaitable<Outcome> prune_messages(const std::string& path, const std::string& id);
 
     std::string issuer_, public_url_, api_path_, callback_url_;
     std::vector<std::string> origins_;

@@ -1,9 +1,14 @@
 #include "http/client.hpp"
 
+#include <algorithm>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <cctype>
+#include <limits>
 #include <optional>
+
+#include "common/time_format.hpp"
 
 namespace cardsmith::http_server {
 namespace {
@@ -52,8 +57,20 @@ net::awaitable<IncomingResponse> exchange(Stream& stream, const OutgoingRequest&
     http::response_parser<http::string_body> parser;
     parser.body_limit(r.response_limit);
     co_await http::async_read(stream, buffer, parser, net::use_awaitable);
-    co_return IncomingResponse{static_cast<int>(parser.get().result_int()),
-                               std::move(parser.get().body())};
+    IncomingResponse out;
+    out.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get()) {
+        out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    out.body = std::move(parser.get().body());
+    co_return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
 }
 
 }  // namespace
@@ -93,6 +110,41 @@ net::awaitable<IncomingResponse> async_fetch(const OutgoingRequest& request,
     auto res = co_await exchange(stream, request, target);
     // Connection: close was asked; a peer that drops TCP without close_notify is normal.
     co_return res;
+}
+
+std::optional<std::string_view> IncomingResponse::header(std::string_view name) const {
+    for (const auto& [n, value] : headers) {
+        if (iequals(n, name)) {
+            return std::string_view(value);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::chrono::seconds> retry_after_delay(std::string_view value,
+                                                      std::chrono::system_clock::time_point now) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+        value.remove_suffix(1);
+    }
+    if (value.empty()) {
+        return std::nullopt;
+    }
+    if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+        std::int64_t seconds = 0;
+        for (char c : value) {
+            seconds = std::min(kMax, seconds * 10 + (c - '0'));
+        }
+        return std::chrono::seconds(seconds);
+    }
+    const auto at = parse_http_date(value);
+    if (!at) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds(std::max<std::int64_t>(0, *at - unix_seconds(now)));
 }
 
 net::ssl::context make_client_tls(const std::string& ca_file) {

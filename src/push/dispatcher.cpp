@@ -9,8 +9,12 @@
 namespace cardsmith::push {
 namespace {
 
-// Routes (senders with their health) are per APNs topic, or per relay and pass type id.
+// Routes (senders with their health) are per APNs topic, per relay and pass type id, or
+// one per Google row kind (a campaign message's topic names its campaign).
 std::string route_key(const storage::OutboxItem& item) {
+    if (item.kind.starts_with("google_")) {
+        return item.kind;
+    }
     return item.kind == "apns" ? item.topic : item.kind + " " + item.topic;
 }
 

@@ -45,6 +45,7 @@ struct NewProgram {
     std::map<std::string, StoredImage> images;  // name ("icon@2x") → PNG
     std::int64_t now = 0;
     std::optional<IdentityId> identity;  // the merchant's own Apple identity
+    std::string time_zone = "UTC";       // IANA name
 };
 
 // A new card that came through another card's invite link (/join?ref=): both cards get
@@ -227,6 +228,93 @@ struct OutboxCounts {
     std::int64_t oldest_pending_ms = 0;  // created_at of the oldest pending row, 0 if none
 };
 
+// A design version of a program (issue 6): immutable once made.
+struct DesignVersion {
+    std::int64_t version = 0;
+    std::string design_json;
+    std::string note;
+    std::vector<std::string> images;  // names ("icon@2x")
+    std::int64_t created_at = 0;      // unix seconds
+    std::int64_t published_at = 0;    // unix ms of the last publication, 0 if never
+};
+
+// A new version: the base version's images with `images` added or replaced.
+struct NewDesignVersion {
+    ProgramId program;
+    std::int64_t base_version = 0;
+    std::string design_json;
+    std::map<std::string, StoredImage> images;
+    std::string note;
+    std::int64_t now_ms = 0;
+};
+
+// Publishing a design version: every card of the program is moved to it and its devices
+// pushed, a chunk of cards per transaction, resumable from `cursor` after a crash.
+struct Rollout {
+    std::int64_t id = 0;
+    ProgramId program;
+    std::int64_t version = 0, from_version = 0;
+    std::string state;  // running, paused, canary (waiting for confirmation), cancelled,
+                        // superseded (a newer publication took over), done
+    int canary_percent = 0;
+    std::int64_t canary_devices = 0;  // pushes before it stops for confirmation
+    std::int64_t confirmed_at = 0;
+    std::int64_t last_card_id = 0, cursor = 0;
+    std::int64_t cards_total = 0, cards_done = 0, devices_total = 0, pushes_queued = 0;
+    std::int64_t created_at = 0, started_at = 0, updated_at = 0, finished_at = 0;  // unix ms
+};
+
+enum class RolloutAction { pause, resume, confirm, cancel };
+
+struct RolloutChange {
+    StoreStatus status = StoreStatus::ok;  // not_found; conflict: not allowed in its state
+    std::optional<Rollout> rollout;
+    std::optional<Rollout> revert;  // cancel: the rollout that brings cards back
+};
+
+// Which cards a campaign reaches, resolved for the database (domain::Segment → values).
+struct SegmentFilter {
+    std::optional<std::int64_t> balance_min, balance_max;
+    std::optional<std::int64_t> created_from, created_before;  // unix seconds
+    std::optional<std::int64_t> no_transaction_since;          // unix seconds
+    std::string channels_json;         // JSON array of enrollment channels; empty: any
+    std::string cards_json;            // JSON array of card numbers; empty: any
+    std::string lifetime_ranges_json;  // JSON array of [lo, hi) pairs (tiers); empty: any
+};
+
+struct NewCampaign {
+    ProgramId program;
+    std::string message, header, link;
+    std::string segment_json, options_json;
+    std::int64_t send_at_ms = 0, expires_at_ms = 0, now_ms = 0;
+};
+
+struct Campaign {
+    std::int64_t id = 0;
+    ProgramId program;
+    std::string message, header, link, segment_json, options_json;
+    std::string state;                         // scheduled, sending, cancelled, done
+    std::int64_t send_at = 0, expires_at = 0;  // unix ms
+    std::int64_t cursor = 0, last_card_id = 0;
+    std::int64_t targeted = 0, held_out = 0, capped = 0, unreachable = 0, sent = 0, failed = 0;
+    std::int64_t google_notified = 0, google_silent = 0;
+    std::int64_t created_at = 0, started_at = 0, finished_at = 0;  // unix ms
+};
+
+// What happened after the sending: counted on read.
+struct CampaignResults {
+    std::int64_t delivered = 0;          // recipients whose device fetched the pass (or Google)
+    std::int64_t redeemed = 0;           // delivered cards with a transaction within the window
+    std::int64_t held_out_redeemed = 0;  // held-out cards with one, from the start
+};
+
+struct CampaignStep {
+    int limit = 500;  // cards per transaction
+    std::int64_t holdout_percent = 0;
+    std::int64_t cap_ms = 0;  // frequency cap
+    std::int64_t now_ms = 0;
+};
+
 template <typename T>
 struct Outcome {
     StoreStatus status = StoreStatus::ok;
@@ -267,11 +355,16 @@ public:
     [[nodiscard]] virtual std::int64_t count_cards(ProgramId program) = 0;
     // A card (by serial or card number) with its program: pass downloads, the card
     // page, Apple's web service, the card API.
+    // The program comes with the design version the card carries (a rollout in progress
+    // or at a canary leaves cards on the version before).
     template <typename Key>
     [[nodiscard]] std::optional<std::pair<domain::Card, domain::Program>> find_pass(
         const Key& key) {
         if (auto card = find_card(key)) {
             if (auto program = find_program(card->program)) {
+                if (card->design_version != 0 && card->design_version != program->design_version) {
+                    (void)load_design_version(*program, card->design_version);
+                }
                 return std::pair{std::move(*card), std::move(*program)};
             }
         }
@@ -342,6 +435,9 @@ public:
     [[nodiscard]] virtual std::vector<domain::Identity> list_identities(
         std::optional<MerchantId> merchant) = 0;
     [[nodiscard]] virtual std::optional<domain::Identity> find_identity(IdentityId id) = 0;
+    // Replaces the identity's sealed relay API keys (empty: none) and bumps updated_at.
+    virtual StoreStatus set_identity_relay_keys(IdentityId id, std::string_view sealed,
+                                                std::int64_t now) = 0;
     // Switches the program's identity (none: the server's). conflict when cards exist:
     // their passes on phones carry the old pass type id.
     virtual StoreStatus set_program_identity(ProgramId program,
@@ -369,6 +465,57 @@ public:
     // Credits up to grant.limit cards in one transaction; returns how many.
     virtual int grant_birthdays(const BirthdayGrant& grant) = 0;
     [[nodiscard]] virtual ProgramStats program_stats(ProgramId program) = 0;
+
+    // Design versions and rollouts (issue 6). A new version is not published yet.
+    virtual std::int64_t add_design_version(const NewDesignVersion& version) = 0;
+    [[nodiscard]] virtual std::vector<DesignVersion> list_design_versions(ProgramId program) = 0;
+    [[nodiscard]] virtual std::optional<DesignVersion> find_design_version(
+        ProgramId program, std::int64_t version) = 0;
+    // Replaces the program's design with `version`'s (a card's pass renders with the
+    // version it carries); false when there is no such version.
+    virtual bool load_design_version(domain::Program& program, std::int64_t version) = 0;
+    // Makes `version` the program's design (new cards get it) and starts moving the cards
+    // to it; a rollout still active for the program is superseded.
+    virtual Rollout start_rollout(ProgramId program, std::int64_t version, int canary_percent,
+                                  std::int64_t now_ms) = 0;
+    // One chunk of at most `max_cards` cards in one transaction: re-tags them and queues a
+    // push per device; the rollout after it (nullopt: gone). Only running rollouts move.
+    virtual std::optional<Rollout> rollout_step(std::int64_t rollout, int max_cards,
+                                                std::int64_t now_ms) = 0;
+    virtual RolloutChange control_rollout(std::int64_t rollout, RolloutAction action,
+                                          std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual std::optional<Rollout> find_rollout(std::int64_t rollout) = 0;
+    [[nodiscard]] virtual std::vector<Rollout> list_rollouts(ProgramId program, int limit) = 0;
+    [[nodiscard]] virtual std::vector<std::int64_t> running_rollouts() = 0;
+
+    // Campaigns (issue 6).
+    virtual std::int64_t create_campaign(const NewCampaign& campaign) = 0;
+    [[nodiscard]] virtual std::optional<Campaign> find_campaign(std::int64_t id) = 0;
+    [[nodiscard]] virtual std::vector<Campaign> list_campaigns(ProgramId program, int limit) = 0;
+    // Scheduled or sending campaigns whose time has come.
+    [[nodiscard]] virtual std::vector<std::int64_t> due_campaigns(std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual std::int64_t count_segment(ProgramId program,
+                                                     const SegmentFilter& filter) = 0;
+    // One batch of the segment in one transaction: holdout, frequency cap, and for the
+    // rest the card's offer, a push to each of its devices and a Google message. The
+    // campaign after it (done when the segment is exhausted).
+    virtual std::optional<Campaign> campaign_step(std::int64_t id, const SegmentFilter& filter,
+                                                  const CampaignStep& step) = 0;
+    // false unless it was scheduled or sending.
+    virtual bool cancel_campaign(std::int64_t id, std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual CampaignResults campaign_results(std::int64_t id,
+                                                           std::int64_t window_seconds) = 0;
+    // The device fetched the card's pass: its campaigns' messages are delivered.
+    virtual void mark_delivered(CardId card, std::int64_t now_ms) = 0;
+    // Google's answer to a campaign message: notified (TEXT_AND_NOTIFY) or silent (TEXT),
+    // or failed for good.
+    virtual void record_google_message(std::int64_t campaign, CardId card, bool ok, bool notified,
+                                       std::int64_t now_ms) = 0;
+    // Clears offers whose time is over (up to `limit` cards), pushing their passes;
+    // returns how many.
+    virtual int expire_offers(std::int64_t now_ms, int limit) = 0;
+    // The program's IANA time zone (validated by the caller).
+    virtual StoreStatus set_program_time_zone(ProgramId program, std::string_view zone) = 0;
 
     // Google Wallet (issue 5). The card's object exists at Google from now on: its changes
     // queue 'google_object' outbox rows. Returns false when it was marked already.

@@ -343,6 +343,13 @@ public:
     mutable std::condition_variable changed;
     std::unordered_set<std::string> hms_tokens, expired_tokens, unknown_tokens;
     std::deque<Rule> rules;
+    struct Window {
+        std::string route, key, retry_after;
+        Clock::time_point until;
+    };
+    std::vector<Window> windows;
+    std::map<std::string, std::set<std::string>> extra_keys;  // by route
+    std::map<std::string, std::pair<int, int>> advertised;    // route → remaining, limit
     std::chrono::milliseconds delay{0};
     std::vector<RelayCall> recorded;
     std::size_t count = 0;
@@ -405,6 +412,18 @@ private:
     }
 
     Answer route(const Request& req, RelayCall& call);
+    // The call carries the route's configured key or one added with accept_key; a route
+    // whose key is not `required` takes anything while none is configured.
+    bool key_ok(const RelayCall& call, const std::string& configured, bool required) const {
+        if (!required && configured.empty()) {
+            return true;
+        }
+        if (call.key == configured) {
+            return true;
+        }
+        auto it = extra_keys.find(call.route);
+        return it != extra_keys.end() && it->second.contains(call.key);
+    }
     std::optional<Answer> scripted(std::string_view route, RelayCall& call);
     Answer wallet_union(const json::object& body, RelayCall& call);
     Answer wallet_passes(const json::object& body, RelayCall& call);
@@ -504,6 +523,7 @@ Answer Server::handle(const Request& req, std::uint64_t connection) {
     }
     call.body = req.body();
     call.connection = connection;
+    call.key = header(call, call.path.rfind("/pass2u/", 0) == 0 ? "x-api-key" : "authorization");
 
     std::lock_guard lock(mutex);
     Answer a;
@@ -512,6 +532,12 @@ Answer Server::handle(const Request& req, std::uint64_t connection) {
     } catch (const std::exception& e) {
         call.delivered.clear();
         a = error_answer(call.route, 500, std::string("fake relay: ") + e.what());
+    }
+    if (a.status >= 200 && a.status <= 299 && !a.drop) {
+        if (auto it = advertised.find(call.route); it != advertised.end()) {
+            a.headers.emplace_back("X-Rate-Limit-Limit", std::to_string(it->second.second));
+            a.headers.emplace_back("X-Rate-Limit-Remaining", std::to_string(it->second.first));
+        }
     }
     call.status = a.drop ? 0 : a.status;
     call.reply_body = a.drop ? std::string() : a.body;
@@ -548,18 +574,17 @@ Answer Server::route(const Request& req, RelayCall& call) {
     // Keys first, as a relay would before looking at the body.
     switch (endpoint) {
         case Endpoint::walletunion_send:
-            if (header(call, "authorization") != options.walletunion_key) {
+            if (!key_ok(call, options.walletunion_key, true)) {
                 return error_answer(call.route, 401, "Unauthorized");
             }
             break;
         case Endpoint::walletpasses_push:
-            if (!options.walletpasses_key.empty() &&
-                header(call, "authorization") != options.walletpasses_key) {
+            if (!key_ok(call, options.walletpasses_key, false)) {
                 return error_answer(call.route, 401, "Unauthorized");
             }
             break;
         case Endpoint::pass2u_push:
-            if (!options.pass2u_key.empty() && header(call, "x-api-key") != options.pass2u_key) {
+            if (!key_ok(call, options.pass2u_key, false)) {
                 return error_answer(call.route, 401, "Unauthorized");
             }
             if (lower(header(call, "accept")).find("application/json") == std::string::npos) {
@@ -567,8 +592,7 @@ Answer Server::route(const Request& req, RelayCall& call) {
             }
             break;
         case Endpoint::passworks_push:
-            if (!options.passworks_key.empty() &&
-                header(call, "authorization") != options.passworks_key) {
+            if (!key_ok(call, options.passworks_key, false)) {
                 return error_answer(call.route, 401, "Unauthorized");
             }
             break;
@@ -604,6 +628,23 @@ Answer Server::route(const Request& req, RelayCall& call) {
 }
 
 std::optional<Answer> Server::scripted(std::string_view route, RelayCall& call) {
+    const auto now = Clock::now();
+    std::erase_if(windows, [&](const Window& w) { return w.until <= now; });
+    for (const auto& w : windows) {
+        if (w.route != route || (!w.key.empty() && w.key != call.key)) {
+            continue;
+        }
+        Answer a = error_answer(route, 429, "Too many requests");
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(w.until - now).count();
+        a.headers.emplace_back("Retry-After", w.retry_after.empty()
+                                                  ? std::to_string((left + 999) / 1000)
+                                                  : w.retry_after);
+        a.headers.emplace_back("X-Rate-Limit-Limit", "3000");
+        a.headers.emplace_back("X-Rate-Limit-Remaining", "0");
+        call.delivered.clear();
+        return a;
+    }
     const auto it = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) {
         return (r.route.empty() || r.route == route) &&
                (r.failure.mode != FailMode::fcm_failed || route == kWalletUnion);
@@ -886,8 +927,31 @@ void FakeRelay::set_delay(std::chrono::milliseconds delay) {
     impl_->server.delay = delay;
 }
 
+void FakeRelay::accept_key(const std::string& route, const std::string& key) {
+    std::lock_guard lock(impl_->server.mutex);
+    impl_->server.extra_keys[route].insert(key);
+}
+
+void FakeRelay::rate_limit(const std::string& route, std::chrono::milliseconds window,
+                           const std::string& retry_after, const std::string& key) {
+    std::lock_guard lock(impl_->server.mutex);
+    impl_->server.windows.push_back({route, key, retry_after, Clock::now() + window});
+}
+
+void FakeRelay::advertise_remaining(const std::string& route, int remaining, int limit) {
+    std::lock_guard lock(impl_->server.mutex);
+    if (remaining < 0) {
+        impl_->server.advertised.erase(route);
+    } else {
+        impl_->server.advertised[route] = {remaining, limit};
+    }
+}
+
 void FakeRelay::reset_script() {
     std::lock_guard lock(impl_->server.mutex);
+    impl_->server.windows.clear();
+    impl_->server.extra_keys.clear();
+    impl_->server.advertised.clear();
     impl_->server.hms_tokens.clear();
     impl_->server.expired_tokens.clear();
     impl_->server.unknown_tokens.clear();

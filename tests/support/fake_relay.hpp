@@ -13,10 +13,12 @@
 //
 // Checks, in this order, on every route: known path (else 404, route "" when the prefix is
 // unknown), POST (else 405), `Content-Type: application/json` (else 415, see options),
-// the route's key (else 401; Pass2U: `Accept: application/json` else 406), a JSON object
+// the route's key or one added with accept_key (else 401; Pass2U: `Accept:
+// application/json` else 406), a JSON object
 // body (else 400), the route's body shape (else 400), batch limits (else 413), Wallet
-// Union's token family against `hms` (else 400). Only then is a scripted failure consumed
-// (fail_next), and otherwise the normal answer is given:
+// Union's token family against `hms` (else 400). Only then does a rate-limit window answer
+// 429 (rate_limit), or is a scripted failure consumed (fail_next), and otherwise the normal
+// answer is given (with X-Rate-Limit-* headers where advertise_remaining asked for them):
 //   walletunion   200 {"status":"OK","unknown_push_tokens":[],"expired_push_tokens":[]};
 //                 with expired/unknown tokens in the request: `error_status` (200) with
 //                 {"status":"ERROR", the lists} (a token may be in both lists).
@@ -60,6 +62,7 @@ struct RelayCall {
     std::vector<std::string> delivered;        // see FakeRelay::wait_for_tokens
     std::uint64_t connection = 0;              // 1-based TCP connection number, accept order
     std::chrono::steady_clock::time_point at;  // when the answer was decided
+    std::string key;  // the API key it carried: `x-api-key` on Pass2U, else `Authorization`
 };
 
 struct FakeRelayOptions {
@@ -123,7 +126,20 @@ public:
     void fail_next(unsigned n, FailMode mode, const std::string& route = {});
     void fail_next(unsigned n, Failure failure, const std::string& route = {});
     void set_delay(std::chrono::milliseconds delay);  // answer every request after `delay`
-    void reset_script();      // forget seeds, expired/unknown tokens, pending failures, delay
+    // Also accept `key` on `route` (an issuer's own key beside the options' one).
+    void accept_key(const std::string& route, const std::string& key);
+    // A rate limiter: for `window` from now, every request on `route` (carrying `key`, when
+    // not empty) that passes the checks is answered 429 with `Retry-After: <retry_after>`
+    // ("" = the window's seconds left, rounded up), X-Rate-Limit-Limit and
+    // X-Rate-Limit-Remaining: 0. Takes precedence over fail_next, which it leaves alone.
+    void rate_limit(const std::string& route, std::chrono::milliseconds window,
+                    const std::string& retry_after = {}, const std::string& key = {});
+    // Normal 2xx answers on `route` carry X-Rate-Limit-Limit: `limit` and
+    // X-Rate-Limit-Remaining: `remaining` from now on (a negative `remaining`: no longer).
+    void advertise_remaining(const std::string& route, int remaining, int limit = 3000);
+    // Forget seeds, expired/unknown tokens, pending failures, delay, accepted keys, rate
+    // limits and advertised remainders.
+    void reset_script();
     void drop_connections();  // close every open connection (clients see EOF / reset)
 
     // Observation.

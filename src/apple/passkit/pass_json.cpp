@@ -25,7 +25,14 @@ json::object render_field(const domain::PassField& f, const domain::PlaceholderV
     } else {
         o["value"] = domain::render_placeholders(f.value, values);
     }
-    if (!f.change_message.empty()) {
+    // An offer field notifies only when a campaign or the birthday job puts an offer on
+    // the card: when the offer ends and the field goes back to the design's default, the
+    // change is silent (no lock-screen message for the default text).
+    bool default_offer = false;
+    for (const auto& name : domain::placeholders_in(f.value)) {
+        default_offer = default_offer || (name == "offer" && card.offer.empty());
+    }
+    if (!f.change_message.empty() && !default_offer) {
         o["changeMessage"] = f.change_message;
     }
     return o;

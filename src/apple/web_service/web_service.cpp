@@ -254,6 +254,13 @@ net::awaitable<Response> handle_latest_pass(WebServiceContext& ctx, RequestConte
     res.set(http::field::cache_control, "private, no-cache");
     ctx.metrics.counter_add("cardsmith_apple_pass_fetches_total",
                             "Passes fetched by devices through the web service", {});
+    // The device has the pass now: campaign messages on it count as delivered.
+    const CardId card_id = card.id;
+    const std::int64_t now = now_unix_millis();
+    co_await ctx.db.run([card_id, now](storage::Store& s) {
+        s.mark_delivered(card_id, now);
+        return 0;
+    });
     co_return res;
 }
 

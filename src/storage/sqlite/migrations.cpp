@@ -240,13 +240,122 @@ CREATE TABLE google_callbacks (
 );
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// Merchants and marketing (issue 6): each card's design version (a rollout moves cards
+// from one version to the next in chunks, so a canary or a paused rollout leaves some
+// on the old one), rollouts, campaigns and their recipients, the offer's expiry and
+// the per-card frequency cap, webhooks and their deliveries, event payloads for the
+// pull API; per-identity relay keys (vendors that issue a key per issuer); the
+// program's time zone for schedules and quiet hours.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE cards ADD COLUMN design_version INTEGER NOT NULL DEFAULT 0;
+UPDATE cards SET design_version = (SELECT design_version FROM programs WHERE id = cards.program_id);
+ALTER TABLE cards ADD COLUMN offer_expires_at INTEGER; -- unix ms; the offer is cleared then
+ALTER TABLE cards ADD COLUMN last_offer_at INTEGER;    -- unix ms: frequency cap
+CREATE INDEX cards_offer_expiry ON cards(offer_expires_at) WHERE offer_expires_at IS NOT NULL;
+ALTER TABLE programs ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE designs ADD COLUMN note TEXT;
+ALTER TABLE designs ADD COLUMN published_at INTEGER;   -- unix ms, last time it was published
+ALTER TABLE identities ADD COLUMN relay_keys_sealed TEXT;
+CREATE TABLE rollouts (
+    id              INTEGER PRIMARY KEY,
+    program_id      INTEGER NOT NULL REFERENCES programs(id),
+    version         INTEGER NOT NULL,                -- design version being published
+    from_version    INTEGER NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN
+                    ('running', 'paused', 'canary', 'cancelled', 'superseded', 'done')),
+    canary_percent  INTEGER NOT NULL DEFAULT 0,
+    canary_devices  INTEGER NOT NULL DEFAULT 0,      -- devices in the canary (0: none)
+    confirmed_at    INTEGER,                         -- unix ms: the canary was confirmed
+    last_card_id    INTEGER NOT NULL,                -- the walk ends here (cards after it
+                                                     -- are made with the new version)
+    cursor          INTEGER NOT NULL DEFAULT 0,      -- cards with id <= cursor are done
+    cards_total     INTEGER NOT NULL,
+    cards_done      INTEGER NOT NULL DEFAULT 0,
+    devices_total   INTEGER NOT NULL,
+    pushes_queued   INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    created_at      INTEGER NOT NULL,                -- unix ms
+    started_at      INTEGER,                         -- unix ms, first chunk
+    updated_at      INTEGER NOT NULL,
+    finished_at     INTEGER
+);
+CREATE INDEX rollouts_program ON rollouts(program_id, id);
+CREATE INDEX rollouts_active ON rollouts(state) WHERE state IN ('running', 'canary', 'paused');
+CREATE TABLE campaigns (
+    id              INTEGER PRIMARY KEY,
+    program_id      INTEGER NOT NULL REFERENCES programs(id),
+    message         TEXT    NOT NULL,
+    header          TEXT    NOT NULL DEFAULT '',
+    link            TEXT    NOT NULL DEFAULT '',
+    segment_json    TEXT    NOT NULL,
+    options_json    TEXT    NOT NULL,                -- quiet hours, rate, cap, holdout...
+    state           TEXT    NOT NULL CHECK (state IN
+                    ('scheduled', 'sending', 'cancelled', 'done')),
+    send_at         INTEGER NOT NULL,                -- unix ms
+    expires_at      INTEGER,                         -- unix ms: the offer's end
+    cursor          INTEGER NOT NULL DEFAULT 0,      -- cards with id <= cursor are done
+    last_card_id    INTEGER NOT NULL DEFAULT 0,      -- fixed when sending starts
+    targeted        INTEGER NOT NULL DEFAULT 0,
+    held_out        INTEGER NOT NULL DEFAULT 0,
+    capped          INTEGER NOT NULL DEFAULT 0,
+    unreachable     INTEGER NOT NULL DEFAULT 0,      -- no device, not in Google Wallet
+    sent            INTEGER NOT NULL DEFAULT 0,
+    failed          INTEGER NOT NULL DEFAULT 0,
+    google_notified INTEGER NOT NULL DEFAULT 0,
+    google_silent   INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,                -- unix ms
+    started_at      INTEGER,
+    finished_at     INTEGER,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX campaigns_program ON campaigns(program_id, id);
+CREATE INDEX campaigns_due ON campaigns(state, send_at) WHERE state IN ('scheduled', 'sending');
+CREATE TABLE campaign_recipients (
+    campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    card_id      INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
+    status       TEXT    NOT NULL CHECK (status IN
+                 ('sent', 'held_out', 'capped', 'unreachable', 'failed')),
+    created_at   INTEGER NOT NULL,                   -- unix ms
+    delivered_at INTEGER,                            -- unix ms: the device fetched the pass
+    PRIMARY KEY (campaign_id, card_id)
+);
+CREATE INDEX campaign_recipients_card ON campaign_recipients(card_id) WHERE delivered_at IS NULL;
+CREATE TABLE webhooks (
+    id            INTEGER PRIMARY KEY,
+    merchant_id   INTEGER NOT NULL REFERENCES merchants(id),
+    url           TEXT    NOT NULL,
+    secret_sealed TEXT    NOT NULL,
+    events        TEXT    NOT NULL,                  -- comma-separated kinds, or '*'
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX webhooks_merchant ON webhooks(merchant_id);
+CREATE TABLE webhook_deliveries (
+    id          INTEGER PRIMARY KEY,
+    webhook_id  INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_id    INTEGER NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL,                    -- unix ms
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+ALTER TABLE events ADD COLUMN merchant_id INTEGER;
+ALTER TABLE events ADD COLUMN payload TEXT;          -- JSON for webhooks and the pull API
+UPDATE events SET merchant_id = (SELECT merchant_id FROM programs WHERE id = events.program_id);
+CREATE INDEX events_merchant ON events(merchant_id, id);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
     {4, "verification codes, referrals, birthday grants", kV4},
     {5, "wallet apps of registrations, relay routes", kV5},
     {6, "Google Wallet objects and their notifications", kV6},
+    {7, "design rollouts, campaigns, webhooks, event payloads, relay keys", kV7},
 }};
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace cardsmith::storage::sqlite {
 #define CARD_SELECT                                                                        \
     "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, "  \
     "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at, " \
-    "source, referral_code, verified "                                                     \
+    "source, referral_code, verified, design_version "                                     \
     "FROM cards "
 inline constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
 inline constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
@@ -23,6 +23,11 @@ inline constexpr const char* kCardByEmail =
 inline constexpr const char* kCardByReferral =
     CARD_SELECT "WHERE program_id = ?1 AND referral_code = ?2";
 #undef CARD_SELECT
+
+// The outbox row kind that reaches a registration's wallet; wallets without a push route
+// (unknown apps, the dead Passworks relay) get none.
+#define OUTBOX_KIND "CASE r.wallet WHEN 'apple' THEN 'apns' ELSE r.wallet END"
+#define PUSHABLE "r.wallet NOT IN ('unknown', 'passworks')"
 
 inline domain::Card read_card(Statement& st) {
     domain::Card c;
@@ -41,7 +46,17 @@ inline domain::Card read_card(Statement& st) {
     c.source = st.text(14);
     c.referral_code = st.text(15);
     c.verified = st.int64(16) != 0;
+    c.design_version = st.int64(17);
     return c;
+}
+
+// Content-addressed: the same PNG in many design versions is stored once.
+inline const std::string& put_blob(Connection& c, const StoredImage& image) {
+    c.prepare("INSERT INTO blobs (sha256, bytes) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+        .bind(1, image.sha256)
+        .bind_blob(2, image.bytes)
+        .run();
+    return image.sha256;
 }
 
 // The next pass update tag, taken inside the caller's write transaction, so commit order

@@ -6,7 +6,7 @@ namespace {
 
 #define IDENTITY_SELECT                                                                     \
     "SELECT id, merchant_id, pass_type_id, team_id, certificate_pem, key_sealed, subject, " \
-    "fingerprint, not_after, created_at, updated_at FROM identities "
+    "fingerprint, not_after, created_at, updated_at, relay_keys_sealed FROM identities "
 
 domain::Identity read_identity(const Statement& st) {
     domain::Identity i;
@@ -21,6 +21,7 @@ domain::Identity read_identity(const Statement& st) {
     i.not_after = st.int64(8);
     i.created_at = st.int64(9);
     i.updated_at = st.int64(10);
+    i.relay_keys_sealed = st.text(11);  // NULL: none
     return i;
 }
 
@@ -97,6 +98,23 @@ std::optional<domain::Identity> SqliteStore::find_identity(IdentityId id) {
         return std::nullopt;
     }
     return read_identity(st);
+}
+
+StoreStatus SqliteStore::set_identity_relay_keys(IdentityId id, std::string_view sealed,
+                                                 std::int64_t now) {
+    auto c = lease();
+    auto st = c->prepare(
+        "UPDATE identities SET relay_keys_sealed = ?2, updated_at = MAX(updated_at, ?3) "
+        "WHERE id = ?1");
+    st.bind(1, id.value());
+    if (sealed.empty()) {
+        st.bind_null(2);
+    } else {
+        st.bind(2, sealed);
+    }
+    st.bind(3, now);
+    st.run();
+    return sqlite3_changes(c->raw()) > 0 ? StoreStatus::ok : StoreStatus::not_found;
 }
 
 StoreStatus SqliteStore::set_program_identity(ProgramId program,

@@ -10,20 +10,11 @@ namespace {
 
 #define PROGRAM_SELECT                                                                        \
     "SELECT id, merchant_id, slug, name, template, design_version, created_at, identity_id, " \
-    "enrollment_json FROM programs "
+    "enrollment_json, time_zone FROM programs "
 constexpr const char* kProgramById = PROGRAM_SELECT "WHERE id = ?1";
 constexpr const char* kProgramBySlug = PROGRAM_SELECT "WHERE slug = ?1";
 constexpr const char* kAllPrograms = PROGRAM_SELECT "ORDER BY id";
 #undef PROGRAM_SELECT
-
-// Content-addressed: the same PNG in many design versions is stored once.
-const std::string& put_blob(Connection& c, const StoredImage& image) {
-    c.prepare("INSERT INTO blobs (sha256, bytes) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-        .bind(1, image.sha256)
-        .bind_blob(2, image.bytes)
-        .run();
-    return image.sha256;
-}
 
 }  // namespace
 
@@ -166,7 +157,7 @@ Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
     try {
         auto st = c->prepare(
             "INSERT INTO programs (merchant_id, slug, name, template, design_version, "
-            "created_at, identity_id) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)");
+            "created_at, identity_id, time_zone) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)");
         st.bind(1, p.merchant.value())
             .bind(2, p.slug)
             .bind(3, p.name)
@@ -177,6 +168,7 @@ Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
         } else {
             st.bind_null(6);
         }
+        st.bind(7, p.time_zone);
         st.run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};
@@ -217,6 +209,7 @@ std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connecti
     p.template_name = st.text(4);
     p.design_version = st.int64(5);
     p.created_at = st.int64(6);
+    p.time_zone = st.text(9);
     if (auto identity = st.int64(7); identity != 0) {
         p.identity = IdentityId(identity);
     }
@@ -290,9 +283,10 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
         c->prepare(
              "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "
              "holder_phone, holder_email, balance, lifetime_points, update_seq, "
-             "modified_at, created_at, source, birthday, referral_code, verified) VALUES (?1, "
-             "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?10, ?11, ?12, "
-             "COALESCE(?13, lower(hex(randomblob(5)))), ?14)")
+             "modified_at, created_at, source, birthday, referral_code, verified, "
+             "design_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?10, ?11, "
+             "?12, COALESCE(?13, lower(hex(randomblob(5)))), ?14, "
+             "COALESCE((SELECT design_version FROM programs WHERE id = ?1), 1))")
             .bind(1, n.program.value())
             .bind(2, n.number.value())
             .bind(3, n.serial.value())

@@ -74,6 +74,8 @@ public:
                                             bool& created) override;
     std::vector<domain::Identity> list_identities(std::optional<MerchantId> merchant) override;
     std::optional<domain::Identity> find_identity(IdentityId id) override;
+    StoreStatus set_identity_relay_keys(IdentityId id, std::string_view sealed,
+                                        std::int64_t now) override;
     StoreStatus set_program_identity(ProgramId program,
                                      std::optional<IdentityId> identity) override;
     StoreStatus set_program_enrollment(ProgramId program, std::string_view json) override;
@@ -95,15 +97,47 @@ public:
     bool take_google_notice(CardId card, std::int64_t now_ms) override;
     bool record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
                                 std::int64_t now_ms) override;
+    std::int64_t add_design_version(const NewDesignVersion& version) override;
+    std::vector<DesignVersion> list_design_versions(ProgramId program) override;
+    std::optional<DesignVersion> find_design_version(ProgramId program,
+                                                     std::int64_t version) override;
+    bool load_design_version(domain::Program& program, std::int64_t version) override;
+    Rollout start_rollout(ProgramId program, std::int64_t version, int canary_percent,
+                          std::int64_t now_ms) override;
+    std::optional<Rollout> rollout_step(std::int64_t rollout, int max_cards,
+                                        std::int64_t now_ms) override;
+    RolloutChange control_rollout(std::int64_t rollout, RolloutAction action,
+                                  std::int64_t now_ms) override;
+    std::optional<Rollout> find_rollout(std::int64_t rollout) override;
+    std::vector<Rollout> list_rollouts(ProgramId program, int limit) override;
+    std::vector<std::int64_t> running_rollouts() override;
+    std::int64_t create_campaign(const NewCampaign& campaign) override;
+    std::optional<Campaign> find_campaign(std::int64_t id) override;
+    std::vector<Campaign> list_campaigns(ProgramId program, int limit) override;
+    std::vector<std::int64_t> due_campaigns(std::int64_t now_ms) override;
+    std::int64_t count_segment(ProgramId program, const SegmentFilter& filter) override;
+    std::optional<Campaign> campaign_step(std::int64_t id, const SegmentFilter& filter,
+                                          const CampaignStep& step) override;
+    bool cancel_campaign(std::int64_t id, std::int64_t now_ms) override;
+    CampaignResults campaign_results(std::int64_t id, std::int64_t window_seconds) override;
+    void mark_delivered(CardId card, std::int64_t now_ms) override;
+    void record_google_message(std::int64_t campaign, CardId card, bool ok, bool notified,
+                               std::int64_t now_ms) override;
+    int expire_offers(std::int64_t now_ms, int limit) override;
+    StoreStatus set_program_time_zone(ProgramId program, std::string_view zone) override;
 
 private:
+    // A rollout of `version` inside the caller's transaction (start_rollout, cancel).
+    Rollout begin_rollout(Connection& c, ProgramId program, std::int64_t version,
+                          int canary_percent, std::int64_t now_ms);
     // The ledger inside the caller's transaction (apply_transaction, referrals, birthdays).
     LedgerOutcome apply_ledger(Connection& c, const NewTransaction& t);
     // Credits the referral bonuses of a new card inside create_card's transaction.
     bool apply_referral(Connection& c, std::int64_t card_id, const NewCard& card);
     // Bumps a card's update tag and modified time, and queues one push per registered
     // device; inside the caller's transaction. Returns the pushes queued.
-    int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms);
+    int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms,
+                         bool google_object = true);
     static int drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
                                std::int64_t unless_after_ms, std::int64_t now_ms,
                                std::string_view wallet = {});

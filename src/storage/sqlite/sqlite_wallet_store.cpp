@@ -43,11 +43,6 @@ void record_event(Connection& c, std::int64_t card_id, std::string_view kind,
     st.bind(4, now_ms / 1000).bind(5, wallet).run();
 }
 
-// The outbox row kind that reaches a registration's wallet; wallets without a push route
-// (unknown apps, the dead Passworks relay) get none.
-#define OUTBOX_KIND "CASE r.wallet WHEN 'apple' THEN 'apns' ELSE r.wallet END"
-#define PUSHABLE "r.wallet NOT IN ('unknown', 'passworks')"
-
 LedgerEntry read_entry(Statement& st) {
     LedgerEntry e;
     e.id = st.int64(0);
@@ -75,7 +70,8 @@ std::optional<domain::Card> card_by_id(Connection& c, std::int64_t id) {
 
 }  // namespace
 
-int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms) {
+int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms,
+                                  bool google_object) {
     const std::int64_t seq = next_update_seq(c);
     // Every version gets a distinct Last-Modified second (apple-wallet.md §2.3).
     c.prepare(
@@ -97,6 +93,9 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         "excluded.updated_at");
     st.bind(1, card_id).bind(2, now_ms).run();
     int queued = sqlite3_changes(c.raw());
+    if (!google_object) {
+        return queued;
+    }
     // A card saved to Google Wallet: one PATCH of its object (coalesced like a push).
     auto google = c.prepare(
         "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "

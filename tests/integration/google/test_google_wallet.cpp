@@ -373,6 +373,53 @@ BOOST_AUTO_TEST_CASE(notifications_respect_googles_budget) {
     BOOST_TEST(w.google.notifications(w.object_id()).size() == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(campaigns_add_messages_within_the_notification_budget) {
+    World w;
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    auto campaign = [&](const std::string& message) {
+        auto r = w.client().post_json(
+            "/api/v1/programs/bean/campaigns",
+            {{"message", message}, {"header", "Bean There"}, {"frequencyCapHours", 0}}, w.key);
+        BOOST_REQUIRE_MESSAGE(r.result_int() == 202, r.body());
+        const auto id = test::json_of(r).at("id").as_int64();
+        json::object c;
+        BOOST_REQUIRE(eventually([&] {
+            c = test::json_of(w.client().get("/api/v1/campaigns/" + std::to_string(id), w.key))
+                    .as_object();
+            return c.at("googleNotified").as_int64() + c.at("googleSilent").as_int64() == 1;
+        }));
+        return c;
+    };
+    auto messages = [&] {
+        auto o = w.google.object(w.object_id());
+        BOOST_REQUIRE(o);
+        return o->contains("messages") ? o->at("messages").as_array() : json::array{};
+    };
+    // Within 12 hours of the save: the message is added silently.
+    auto first = campaign("Welcome treat");
+    BOOST_TEST(first.at("googleSilent").as_int64() == 1);
+    BOOST_TEST(first.at("delivered").as_int64() == 1);
+    BOOST_TEST(messages().back().at("messageType").as_string() == "TEXT");
+    BOOST_TEST(messages().back().at("body").as_string() == "Welcome treat");
+    BOOST_TEST(w.google.notifications(w.object_id()).empty());
+    // 13 hours later: three notifying messages a day, then silent ones again.
+    exec_sql(w.server.db_path().string(),
+             "UPDATE cards SET google_saved_at = google_saved_at - 13 * 3600000");
+    for (int i = 0; i < 3; ++i) {
+        auto c = campaign("Offer " + std::to_string(i));
+        BOOST_TEST(c.at("googleNotified").as_int64() == 1);
+        BOOST_TEST(messages().back().at("messageType").as_string() == "TEXT_AND_NOTIFY");
+    }
+    auto over = campaign("One too many");
+    BOOST_TEST(over.at("googleSilent").as_int64() == 1);
+    BOOST_TEST(messages().back().at("messageType").as_string() == "TEXT");
+    BOOST_TEST(w.google.notifications(w.object_id()).size() == 3u);
+    // Message ids are the campaigns': a retried addMessage cannot add a second copy.
+    BOOST_TEST(std::string(messages().back().at("id").as_string()).rfind("campaign-", 0) == 0u);
+    // A campaign does not PATCH the object (that would spend a notification too).
+    BOOST_TEST(w.patches() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(save_and_delete_callbacks_count_as_installs_and_removals) {
     GoogleSigner google_side;
     test::TempDir dir;

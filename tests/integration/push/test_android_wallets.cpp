@@ -3,8 +3,12 @@
 // (Wallet Union FCM and HMS, Wallet Passes, Pass2U, PassWallet's registrations_attido,
 // Passworks, unknown apps), and the fake relays (tests/support/fake_relay.hpp) receiving
 // the pushes: one request per relay family, batches within the vendors' limits, 413
-// splitting, 429/5xx/FCM_FAILED retries, a refused key pausing the route, dead tokens
-// dropping their registrations, a restart losing nothing, relays without keys left alone.
+// splitting, 429/5xx/FCM_FAILED retries, a 429's Retry-After pausing only its relay, a
+// refused key pausing the route, dead tokens dropping their registrations, a restart losing
+// nothing, relays without keys left alone, and merchants' own relay keys
+// (PUT /api/v1/identities/{id}/relay-keys).
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
@@ -13,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "crypto/pem.hpp"
 #include "dev_pki.hpp"
 #include "fake_relay.hpp"
 #include "http_client.hpp"
@@ -248,6 +253,37 @@ std::string balance_of(const test::Response& r) {
         }
     }
     return {};
+}
+
+// A pass certificate for pass type id `uid` and team `team`, issued by the dev PKI's WWDR
+// (what a merchant uploads as its own identity), as PEM.
+std::pair<std::string, std::string> merchant_certificate(const std::string& uid,
+                                                         const std::string& team) {
+    const auto dir = test::DevPki::shared().dir.path();
+    crypto::EvpPkeyPtr key(EVP_RSA_gen(2048));
+    crypto::X509Ptr cert(X509_new());
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    const std::string cn = "Pass Type ID: " + uid;
+    for (const auto& [nid, value] : {std::pair{NID_userId, uid}, std::pair{NID_commonName, cn},
+                                     std::pair{NID_organizationalUnitName, team}}) {
+        X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                   0);
+    }
+    auto issuer = crypto::load_certificate_file(dir / "wwdr.pem");
+    auto issuer_key = crypto::load_private_key_file(dir / "wwdr.key");
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer.get()));
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 400L * 86400);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_sign(cert.get(), issuer_key.get(), EVP_sha256());
+    return {crypto::certificate_to_pem(cert.get()), crypto::private_key_to_pem(key.get())};
+}
+
+long long millis(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
 std::vector<test::RelayCall> with_status(const std::vector<test::RelayCall>& calls, int status) {
@@ -909,6 +945,188 @@ BOOST_AUTO_TEST_CASE(relays_without_keys_keep_their_registrations_and_send_nothi
     // The server is fine: it answers, and the devices still pull the new pass.
     BOOST_TEST(w.client->get("/healthz").result_int() == 200);
     BOOST_TEST(balance_of(w.get_pass("WalletUnionPass " + w.token())) == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_429_pauses_only_that_relay_until_retry_after) {
+    World w;
+    const auto wu = fcm_token("throttled"), wp = hex_token(60);
+    BOOST_REQUIRE_EQUAL(w.register_as("wu", wu, "WalletUnionPass").result_int(), 201);
+    BOOST_REQUIRE_EQUAL(w.register_as("wp", wp, "AndroidPass").result_int(), 201);
+
+    test::FakeRelay::Failure throttle;
+    throttle.mode = FailMode::rate_limited;
+    throttle.retry_after = "2";
+    w.relay.fail_next(1, throttle, "walletunion");
+    w.transaction(1);
+    BOOST_REQUIRE(w.relay.wait_for_tokens({wp}, 5s));
+    BOOST_REQUIRE(eventually([&] { return !w.relay.calls("walletunion").empty(); }));
+    const auto limited = w.relay.calls("walletunion").front();
+    BOOST_REQUIRE_EQUAL(limited.status, 429);
+    // Wallet Passes is not held up: a second change during the pause reaches it at once.
+    std::this_thread::sleep_for(300ms);
+    w.transaction(1);
+    BOOST_REQUIRE(eventually([&] { return w.relay.deliveries(wp) == 2; }, 1500ms));
+    const auto second_wp = w.relay.calls("walletpasses").back().at;
+    BOOST_TEST(millis(second_wp - limited.at) < 1900);
+    BOOST_TEST(w.relay.calls("walletunion").size() == 1u);  // nothing to Wallet Union yet
+
+    // After Retry-After, Wallet Union gets the push (and then the second change).
+    BOOST_REQUIRE(w.relay.wait_for_tokens({wu}, 8s));
+    BOOST_REQUIRE(eventually([&] { return w.relay.deliveries(wu) == 2; }));
+    const auto calls = w.relay.calls("walletunion");
+    BOOST_TEST(with_status(calls, 429).size() == 1u);
+    for (std::size_t i = 1; i < calls.size(); ++i) {
+        BOOST_TEST(calls[i].status == 200);
+        BOOST_TEST(millis(calls[i].at - limited.at) >= 1900,
+                   "call " << i << " came during the pause");
+    }
+    BOOST_REQUIRE(eventually([&] {
+        return count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") == 0;
+    }));
+    const auto log = w.server.log();
+    BOOST_TEST(log.find("push relay: rate limited, pausing") != std::string::npos);
+    // The held push was not a failed attempt: no retry was recorded for it.
+    BOOST_TEST(log.find("giving up") == std::string::npos);
+    auto metrics = w.client->get("/metrics").body();
+    BOOST_TEST(
+        metrics.find("cardsmith_pushes_total{wallet=\"walletunion_fcm\",outcome=\"retry\"") ==
+        std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_identity_with_its_own_relay_key_pushes_with_it) {
+    World w;
+    constexpr char kOwnKey[] = "merchant-own-walletunion-key-0123456789";
+    w.relay.accept_key("walletunion", kOwnKey);
+    const auto [cert, private_key] = merchant_certificate("pass.merchant.relay", "TEAMREL");
+    auto up = w.client->post_json("/api/v1/identities",
+                                  {{"certificate", cert}, {"privateKey", private_key}}, w.key);
+    BOOST_REQUIRE_MESSAGE(up.result_int() == 201, up.body());
+    const auto id = test::json_of(up).at("id").as_int64();
+    const auto keys_path = "/api/v1/identities/" + std::to_string(id) + "/relay-keys";
+    BOOST_TEST(json::serialize(test::json_of(up).at("relayKeys")) ==
+               R"({"walletunion":false,"walletpasses":false,"pass2u":false})");
+
+    // A program of the merchant's identity, a card, and a Wallet Union phone holding it.
+    auto p = w.client->post_json(
+        "/api/v1/programs",
+        {{"slug", "roast"}, {"name", "Roast"}, {"template", "coffee"}, {"identity", id}}, w.key);
+    BOOST_REQUIRE_MESSAGE(p.result_int() == 201, p.body());
+    auto c = w.client->post_json("/api/v1/programs/roast/cards",
+                                 {{"holder", {{"email", "ben@example.com"}}}}, w.key);
+    BOOST_REQUIRE_EQUAL(c.result_int(), 201);
+    const auto card = test::json_of(c).as_object();
+    auto bytes = w.client->get(path_of(std::string(card.at("links").at("pkpass").as_string())));
+    BOOST_REQUIRE_EQUAL(bytes.result_int(), 200);
+    const auto pass = json::parse(test::unzip(bytes.body())["pass.json"]).as_object();
+    const std::string own_type(pass.at("passTypeIdentifier").as_string());
+    BOOST_REQUIRE_EQUAL(own_type, "pass.merchant.relay");
+    const auto own_token = fcm_token("own"), server_token = fcm_token("server");
+    auto reg = w.client->request(
+        verb::post,
+        "/apple/v1/devices/own-phone/registrations/" + own_type + "/" +
+            std::string(pass.at("serialNumber").as_string()),
+        json::serialize(json::object{{"pushToken", own_token}}),
+        {{"Authorization",
+          "WalletUnionPass " + std::string(pass.at("authenticationToken").as_string())},
+         {"Content-Type", "application/json"}});
+    BOOST_REQUIRE_EQUAL(reg.result_int(), 201);
+    BOOST_REQUIRE_EQUAL(w.register_as("server-phone", server_token, "WalletUnionPass").result_int(),
+                        201);
+    const auto own_number = std::string(card.at("cardNumber").as_string());
+    const auto earn = [&](const std::string& number) {
+        auto r = w.client->request(
+            verb::post, "/api/v1/cards/" + number + "/transactions",
+            json::serialize(json::object{{"points", 1}}),
+            {{"Authorization", "Bearer " + w.key}, {"Content-Type", "application/json"}});
+        BOOST_REQUIRE_MESSAGE(r.result_int() == 201, r.body());
+    };
+    const auto put_keys = [&](const json::object& body, const std::string& key) {
+        return w.client->request(
+            verb::put, keys_path, json::serialize(body),
+            {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+    };
+
+    // Refused: unknown relays, bad values, another merchant's key, no such identity.
+    auto unknown = put_keys({{"walletunion", kOwnKey}, {"passworks", "x"}}, w.key);
+    BOOST_TEST(unknown.result_int() == 422, unknown.body());
+    BOOST_TEST(test::json_of(unknown).at("error").at("field").as_string() == "passworks");
+    for (const json::value& bad : {json::value(42), json::value(""), json::value("a\nb"),
+                                   json::value(std::string(513, 'k')), json::value(true)}) {
+        BOOST_TEST(put_keys({{"walletunion", bad}}, w.key).result_int() == 422,
+                   json::serialize(bad));
+    }
+    auto other =
+        w.client->post_json("/api/v1/merchants", {{"name", "Other"}}, w.server.admin_key());
+    BOOST_REQUIRE_EQUAL(other.result_int(), 201);
+    const std::string other_key(test::json_of(other).at("apiKey").as_string());
+    BOOST_TEST(put_keys({{"walletunion", kOwnKey}}, other_key).result_int() == 404);
+    BOOST_TEST(
+        w.client
+            ->request(verb::put, "/api/v1/identities/999999/relay-keys", R"({"walletunion":"x"})",
+                      {{"Authorization", "Bearer " + w.key}, {"Content-Type", "application/json"}})
+            .result_int() == 404);
+    BOOST_TEST(
+        w.client
+            ->request(verb::put, "/api/v1/identities/abc/relay-keys", "{}",
+                      {{"Authorization", "Bearer " + w.key}, {"Content-Type", "application/json"}})
+            .result_int() == 404);
+    BOOST_TEST(w.client->request(verb::put, keys_path, R"({"walletunion":"x"})").result_int() ==
+               401);
+    BOOST_TEST(count(w.server.db_path(),
+                     "SELECT COUNT(*) FROM identities WHERE relay_keys_sealed IS NOT NULL") == 0);
+
+    // Set: never echoed, only which are set.
+    auto set = put_keys({{"walletunion", kOwnKey}}, w.key);
+    BOOST_REQUIRE_MESSAGE(set.result_int() == 200, set.body());
+    BOOST_TEST(set.body().find(kOwnKey) == std::string::npos);
+    BOOST_TEST(json::serialize(test::json_of(set).at("relayKeys")) ==
+               R"({"walletunion":true,"walletpasses":false,"pass2u":false})");
+    auto listed = w.client->get("/api/v1/identities", w.key);
+    BOOST_TEST(listed.body().find(kOwnKey) == std::string::npos);
+    BOOST_TEST(test::json_of(listed).at("identities").at(0).at("relayKeys").at("walletunion") ==
+               json::value(true));
+    const auto sealed = query(w.server.db_path(), "SELECT relay_keys_sealed FROM identities");
+    BOOST_REQUIRE_EQUAL(sealed.size(), 1u);
+    BOOST_TEST(sealed[0][0].rfind("v1.", 0) == 0u);
+    BOOST_TEST(sealed[0][0].find(kOwnKey) == std::string::npos);
+
+    // Each pass's push carries its identity's key, or the configured one.
+    const auto check_keys = [&](const std::string& what, const std::string& own_expected) {
+        BOOST_TEST_CONTEXT(what) {
+            w.relay.clear();
+            earn(own_number);
+            w.transaction(1);
+            BOOST_REQUIRE(w.relay.wait_for_tokens({own_token, server_token}, 8s));
+            for (const auto& call : w.relay.calls("walletunion")) {
+                BOOST_TEST(call.status == 200);
+                BOOST_TEST(call.tokens.size() == 1u);
+                const bool own = call.pass_type_id == own_type;
+                BOOST_TEST(call.tokens.at(0) == (own ? own_token : server_token));
+                BOOST_TEST(call.key == (own ? own_expected : w.relay.options().walletunion_key));
+            }
+        }
+    };
+    check_keys("own key", kOwnKey);
+
+    // Kept across a restart (loaded with the identities).
+    BOOST_REQUIRE_EQUAL(w.server.stop(), 0);
+    w.server.start();
+    w.reconnect();
+    check_keys("after a restart", kOwnKey);
+
+    // null removes it: back to the configured key; an empty body changes nothing.
+    auto removed = put_keys({{"walletunion", nullptr}}, w.key);
+    BOOST_REQUIRE_EQUAL(removed.result_int(), 200);
+    BOOST_TEST(test::json_of(removed).at("relayKeys").at("walletunion") == json::value(false));
+    BOOST_TEST(put_keys({}, w.key).result_int() == 200);
+    BOOST_TEST(count(w.server.db_path(),
+                     "SELECT COUNT(*) FROM identities WHERE relay_keys_sealed IS NOT NULL") == 0);
+    check_keys("removed", w.relay.options().walletunion_key);
+
+    // The admin key may set them too.
+    BOOST_TEST(put_keys({{"pass2u", "p2u-own"}}, w.server.admin_key()).result_int() == 200);
+    BOOST_TEST(w.server.log().find(kOwnKey) == std::string::npos);
+    BOOST_TEST(w.server.log().find("p2u-own") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

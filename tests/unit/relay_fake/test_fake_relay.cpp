@@ -426,6 +426,83 @@ BOOST_AUTO_TEST_CASE(generic_errors) {
                    .result_int() == 400U);
 }
 
+BOOST_AUTO_TEST_CASE(issuer_keys_are_accepted_and_recorded) {
+    FakeRelay fake;
+    const auto push = tokens("fcm", 1);
+    const Headers issuer = {{"Authorization", "issuer-key"}};
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), issuer).result_int() == 401U);
+    fake.accept_key("walletunion", "issuer-key");
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), issuer).result_int() == 200U);
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), kWu).result_int() == 200U);
+    const auto calls = fake.calls();
+    BOOST_TEST_REQUIRE(calls.size() == 3U);
+    BOOST_TEST(calls[0].key == "issuer-key");
+    BOOST_TEST(calls[1].key == "issuer-key");
+    BOOST_TEST(calls[2].key == kKey);
+    // Only on that route; Pass2U's key is its x-api-key.
+    const std::string p2u = R"({"registrationIds":["APA91b-1"]})";
+    BOOST_TEST(post(fake, "/pass2u/v2/registrations/p/push", p2u,
+                    {{"x-api-key", "issuer-key"}, {"Accept", "application/json"}})
+                   .result_int() == 401U);
+    fake.accept_key("pass2u", "p2u-issuer");
+    BOOST_TEST(post(fake, "/pass2u/v2/registrations/p/push", p2u,
+                    {{"x-api-key", "p2u-issuer"},
+                     {"Accept", "application/json"},
+                     {"Authorization", "ignored"}})
+                   .result_int() == 200U);
+    BOOST_TEST(fake.calls().back().key == "p2u-issuer");
+    fake.reset_script();
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), issuer).result_int() == 401U);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_window_answers_429_until_it_ends) {
+    FakeRelay fake;
+    fake.accept_key("walletunion", "other-key");
+    const auto push = tokens("fcm", 1);
+    fake.rate_limit("walletunion", 400ms, "", kKey);
+    fake.fail_next(1, FakeRelay::FailMode::server_error, "walletunion");
+    const auto limited = post(fake, "/walletunion/send", wu_body(push), kWu);
+    BOOST_TEST(limited.result_int() == 429U);
+    BOOST_TEST(limited[http::field::retry_after] == "1");  // 400 ms left, rounded up
+    BOOST_TEST(limited["X-Rate-Limit-Remaining"] == "0");
+    BOOST_TEST(limited["X-Rate-Limit-Limit"] == "3000");
+    // Another key is not limited (and meets the scripted failure).
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), {{"Authorization", "other-key"}})
+                   .result_int() == 500U);
+    std::this_thread::sleep_for(450ms);
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), kWu).result_int() == 200U);
+    BOOST_TEST(fake.deliveries(push[0]) == 1U);
+
+    // Any key, an explicit Retry-After (an HTTP-date passes through as given).
+    fake.rate_limit("walletpasses", 5s, "Wed, 21 Oct 2037 07:28:00 GMT");
+    const std::string body = R"({"passTypeIdentifier":"pass.x","pushTokens":["abc123"]})";
+    const auto dated = post(fake, "/walletpasses/api/v1/push", body);
+    BOOST_TEST(dated.result_int() == 429U);
+    BOOST_TEST(dated[http::field::retry_after] == "Wed, 21 Oct 2037 07:28:00 GMT");
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push), kWu).result_int() == 200U);
+    fake.reset_script();
+    BOOST_TEST(post(fake, "/walletpasses/api/v1/push", body).result_int() == 200U);
+}
+
+BOOST_AUTO_TEST_CASE(advertised_remaining_rides_on_normal_answers) {
+    FakeRelay fake;
+    const auto push = tokens("fcm", 1);
+    BOOST_TEST(
+        post(fake, "/walletunion/send", wu_body(push), kWu)["X-Rate-Limit-Remaining"].empty());
+    fake.advertise_remaining("walletunion", 0, 10);
+    const auto r = post(fake, "/walletunion/send", wu_body(push), kWu);
+    BOOST_TEST(r.result_int() == 200U);
+    BOOST_TEST(r["X-Rate-Limit-Remaining"] == "0");
+    BOOST_TEST(r["X-Rate-Limit-Limit"] == "10");
+    // Not on errors, not on other routes.
+    BOOST_TEST(post(fake, "/walletunion/send", wu_body(push))["X-Rate-Limit-Remaining"].empty());
+    const std::string body = R"({"passTypeIdentifier":"pass.x","pushTokens":["abc123"]})";
+    BOOST_TEST(post(fake, "/walletpasses/api/v1/push", body)["X-Rate-Limit-Remaining"].empty());
+    fake.advertise_remaining("walletunion", -1);
+    BOOST_TEST(
+        post(fake, "/walletunion/send", wu_body(push), kWu)["X-Rate-Limit-Remaining"].empty());
+}
+
 BOOST_AUTO_TEST_CASE(walletpasses_route) {
     FakeRelay open_relay;  // no key configured: none required
     const std::string body = R"({"passTypeIdentifier":"pass.x","pushTokens":["abc123"]})";

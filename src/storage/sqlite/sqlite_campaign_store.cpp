@@ -1,0 +1,423 @@
+// The SQLite store's campaigns (issue 6, see store.hpp). A campaign walks its segment in
+// card id order, a batch per transaction; each card's outcome (held out, capped, sent,
+// unreachable) is a campaign_recipients row written with the card's offer and its pushes,
+// so a crash neither loses nor repeats a card.
+#include "storage/sqlite/rows.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace cardsmith::storage::sqlite {
+namespace {
+
+// Every optional filter is a bound parameter (NULL: not used), so this is one cached
+// statement whatever the segment. Tiers are lifetime-point ranges.
+#define SEGMENT_WHERE                                                                        \
+    "c.program_id = ?1 AND c.id > ?2 AND c.id <= ?3 "                                        \
+    "AND (?4 IS NULL OR c.balance >= ?4) AND (?5 IS NULL OR c.balance <= ?5) "               \
+    "AND (?6 IS NULL OR c.created_at >= ?6) AND (?7 IS NULL OR c.created_at < ?7) "          \
+    "AND (?8 IS NULL OR NOT EXISTS (SELECT 1 FROM transactions t WHERE t.card_id = c.id "    \
+    "AND t.created_at >= ?8)) "                                                              \
+    "AND (?9 IS NULL OR c.source IN (SELECT value FROM json_each(?9))) "                     \
+    "AND (?10 IS NULL OR c.card_number IN (SELECT value FROM json_each(?10))) "              \
+    "AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(?11) r WHERE c.lifetime_points >= " \
+    "json_extract(r.value, '$[0]') AND c.lifetime_points < json_extract(r.value, '$[1]'))) "
+
+constexpr const char* kSegmentBatch =
+    "SELECT c.id, c.serial, COALESCE(c.last_offer_at, 0), c.google_saved_at IS NOT NULL "
+    "FROM cards c WHERE " SEGMENT_WHERE "ORDER BY c.id LIMIT ?12";
+constexpr const char* kSegmentCount = "SELECT COUNT(*) FROM cards c WHERE " SEGMENT_WHERE;
+#undef SEGMENT_WHERE
+
+constexpr const char* kCampaignById =
+    "SELECT id, program_id, message, header, link, segment_json, options_json, state, send_at, "
+    "COALESCE(expires_at, 0), cursor, last_card_id, targeted, held_out, capped, unreachable, "
+    "sent, failed, google_notified, google_silent, created_at, COALESCE(started_at, 0), "
+    "COALESCE(finished_at, 0) FROM campaigns WHERE id = ?1";
+constexpr const char* kCampaignsOfProgram =
+    "SELECT id, program_id, message, header, link, segment_json, options_json, state, send_at, "
+    "COALESCE(expires_at, 0), cursor, last_card_id, targeted, held_out, capped, unreachable, "
+    "sent, failed, google_notified, google_silent, created_at, COALESCE(started_at, 0), "
+    "COALESCE(finished_at, 0) FROM campaigns WHERE program_id = ?1 ORDER BY id DESC LIMIT ?2";
+
+Campaign read_campaign(Statement& st) {
+    Campaign c;
+    c.id = st.int64(0);
+    c.program = ProgramId(st.int64(1));
+    c.message = st.text(2);
+    c.header = st.text(3);
+    c.link = st.text(4);
+    c.segment_json = st.text(5);
+    c.options_json = st.text(6);
+    c.state = st.text(7);
+    c.send_at = st.int64(8);
+    c.expires_at = st.int64(9);
+    c.cursor = st.int64(10);
+    c.last_card_id = st.int64(11);
+    c.targeted = st.int64(12);
+    c.held_out = st.int64(13);
+    c.capped = st.int64(14);
+    c.unreachable = st.int64(15);
+    c.sent = st.int64(16);
+    c.failed = st.int64(17);
+    c.google_notified = st.int64(18);
+    c.google_silent = st.int64(19);
+    c.created_at = st.int64(20);
+    c.started_at = st.int64(21);
+    c.finished_at = st.int64(22);
+    return c;
+}
+
+std::optional<Campaign> campaign_by_id(Connection& c, std::int64_t id) {
+    auto st = c.prepare(kCampaignById);
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_campaign(st);
+}
+
+void bind_optional_int(Statement& st, int index, const std::optional<std::int64_t>& v) {
+    if (v) {
+        st.bind(index, *v);
+    } else {
+        st.bind_null(index);
+    }
+}
+
+void bind_filter(Statement& st, ProgramId program, std::int64_t after, std::int64_t upto,
+                 const SegmentFilter& f) {
+    st.bind(1, program.value()).bind(2, after).bind(3, upto);
+    bind_optional_int(st, 4, f.balance_min);
+    bind_optional_int(st, 5, f.balance_max);
+    bind_optional_int(st, 6, f.created_from);
+    bind_optional_int(st, 7, f.created_before);
+    bind_optional_int(st, 8, f.no_transaction_since);
+    st.bind_optional(9, f.channels_json);
+    st.bind_optional(10, f.cards_json);
+    st.bind_optional(11, f.lifetime_ranges_json);
+}
+
+// The holdout draw: a fixed hash of campaign and card, so a retried batch draws the same.
+bool held_out(std::int64_t campaign, std::int64_t card, std::int64_t percent) {
+    if (percent <= 0) {
+        return false;
+    }
+    std::uint64_t x =
+        (static_cast<std::uint64_t>(campaign) << 32) ^ static_cast<std::uint64_t>(card);
+    x += 0x9E3779B97F4A7C15ULL;  // splitmix64
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    return static_cast<std::int64_t>(x % 100) < percent;
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::create_campaign(const NewCampaign& n) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto header = n.header;
+    auto link = n.link;
+    c->prepare(
+         "INSERT INTO campaigns (program_id, message, header, link, segment_json, options_json, "
+         "state, send_at, expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+         "'scheduled', ?7, ?8, ?9, ?9)")
+        .bind(1, n.program.value())
+        .bind(2, n.message)
+        .bind(3, header)
+        .bind(4, link)
+        .bind(5, n.segment_json)
+        .bind(6, n.options_json)
+        .bind(7, n.send_at_ms)
+        .bind(8, n.expires_at_ms)
+        .bind(9, n.now_ms)
+        .run();
+    const auto id = c->last_insert_id();
+    tx.commit();
+    return id;
+}
+
+std::optional<Campaign> SqliteStore::find_campaign(std::int64_t id) {
+    auto c = lease();
+    return campaign_by_id(*c, id);
+}
+
+std::vector<Campaign> SqliteStore::list_campaigns(ProgramId program, int limit) {
+    auto c = lease();
+    auto st = c->prepare(kCampaignsOfProgram);
+    st.bind(1, program.value()).bind(2, limit);
+    std::vector<Campaign> out;
+    while (st.step()) {
+        out.push_back(read_campaign(st));
+    }
+    return out;
+}
+
+std::vector<std::int64_t> SqliteStore::due_campaigns(std::int64_t now_ms) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND send_at <= ?1 "
+        "ORDER BY send_at, id");
+    st.bind(1, now_ms);
+    std::vector<std::int64_t> out;
+    while (st.step()) {
+        out.push_back(st.int64(0));
+    }
+    return out;
+}
+
+std::int64_t SqliteStore::count_segment(ProgramId program, const SegmentFilter& filter) {
+    auto c = lease();
+    auto st = c->prepare(kSegmentCount);
+    bind_filter(st, program, 0, std::numeric_limits<std::int64_t>::max(), filter);
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const SegmentFilter& filter,
+                                                   const CampaignStep& step) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto campaign = campaign_by_id(*c, id);
+    if (!campaign || (campaign->state != "scheduled" && campaign->state != "sending")) {
+        return campaign;
+    }
+    const std::int64_t now = step.now_ms;
+    if (campaign->state == "scheduled") {
+        // The segment is the cards that exist when sending starts.
+        c->prepare(
+             "UPDATE campaigns SET state = 'sending', started_at = ?2, updated_at = ?2, "
+             "last_card_id = (SELECT COALESCE(MAX(id), 0) FROM cards WHERE program_id = ?3) "
+             "WHERE id = ?1")
+            .bind(1, id)
+            .bind(2, now)
+            .bind(3, campaign->program.value())
+            .run();
+        campaign = campaign_by_id(*c, id);
+    }
+    struct Row {
+        std::int64_t id;
+        std::string serial;
+        std::int64_t last_offer_at;
+        bool google;
+    };
+    std::vector<Row> rows;
+    {
+        auto st = c->prepare(kSegmentBatch);
+        bind_filter(st, campaign->program, campaign->cursor, campaign->last_card_id, filter);
+        st.bind(12, step.limit);
+        while (st.step()) {
+            rows.push_back({st.int64(0), st.text(1), st.int64(2), st.int64(3) != 0});
+        }
+    }
+    std::int64_t held = 0, capped = 0, sent = 0, unreachable = 0;
+    const std::string google_topic = "campaign:" + std::to_string(id);
+    for (const auto& row : rows) {
+        const char* status = "sent";
+        if (held_out(id, row.id, step.holdout_percent)) {
+            status = "held_out";
+            ++held;
+        } else if (step.cap_ms > 0 && row.last_offer_at > now - step.cap_ms) {
+            status = "capped";
+            ++capped;
+        } else {
+            c->prepare(
+                 "UPDATE cards SET offer = ?2, offer_expires_at = NULLIF(?3, 0), "
+                 "last_offer_at = ?4 WHERE id = ?1")
+                .bind(1, row.id)
+                .bind(2, campaign->message)
+                .bind(3, campaign->expires_at)
+                .bind(4, now)
+                .run();
+            // Apple and Android wallets: the offer field's change message is the
+            // notification. Google: an addMessage instead of an object PATCH.
+            int channels = bump_and_enqueue(*c, row.id, now, false);
+            if (row.google) {
+                c->prepare(
+                     "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, "
+                     "updated_at) VALUES ('google_message', ?1, ?2, '', ?3, ?3, ?3) "
+                     "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO NOTHING")
+                    .bind(1, row.serial)
+                    .bind(2, google_topic)
+                    .bind(3, now)
+                    .run();
+                ++channels;
+            }
+            if (channels > 0) {
+                ++sent;
+            } else {
+                status = "unreachable";
+                ++unreachable;
+            }
+        }
+        c->prepare(
+             "INSERT INTO campaign_recipients (campaign_id, card_id, status, created_at) "
+             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+            .bind(1, id)
+            .bind(2, row.id)
+            .bind(3, status)
+            .bind(4, now)
+            .run();
+    }
+    const bool done = static_cast<int>(rows.size()) < step.limit;
+    const std::int64_t cursor = rows.empty() ? campaign->cursor : rows.back().id;
+    c->prepare(
+         "UPDATE campaigns SET cursor = ?2, targeted = targeted + ?3, held_out = held_out + ?4, "
+         "capped = capped + ?5, sent = sent + ?6, unreachable = unreachable + ?7, "
+         "state = CASE WHEN ?8 THEN 'done' ELSE state END, "
+         "finished_at = CASE WHEN ?8 THEN ?9 ELSE finished_at END, updated_at = ?9 "
+         "WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, cursor)
+        .bind(3, static_cast<std::int64_t>(rows.size()))
+        .bind(4, held)
+        .bind(5, capped)
+        .bind(6, sent)
+        .bind(7, unreachable)
+        .bind(8, done ? 1 : 0)
+        .bind(9, now)
+        .run();
+    tx.commit();
+    return campaign_by_id(*c, id);
+}
+
+bool SqliteStore::cancel_campaign(std::int64_t id, std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    c->prepare(
+         "UPDATE campaigns SET state = 'cancelled', finished_at = ?2, updated_at = ?2 "
+         "WHERE id = ?1 AND state IN ('scheduled', 'sending')")
+        .bind(1, id)
+        .bind(2, now_ms)
+        .run();
+    const bool changed = sqlite3_changes(c->raw()) > 0;
+    tx.commit();
+    return changed;
+}
+
+CampaignResults SqliteStore::campaign_results(std::int64_t id, std::int64_t window_seconds) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT "
+        "(SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 AND "
+        "delivered_at IS NOT NULL), "
+        "(SELECT COUNT(*) FROM campaign_recipients r WHERE r.campaign_id = ?1 AND "
+        "r.delivered_at IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t WHERE "
+        "t.card_id = r.card_id AND t.created_at >= r.delivered_at / 1000 AND "
+        "t.created_at < r.delivered_at / 1000 + ?2)), "
+        "(SELECT COUNT(*) FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id "
+        "WHERE r.campaign_id = ?1 AND r.status = 'held_out' AND EXISTS (SELECT 1 FROM "
+        "transactions t WHERE t.card_id = r.card_id AND t.created_at >= k.started_at / 1000 "
+        "AND t.created_at < k.started_at / 1000 + ?2))");
+    st.bind(1, id).bind(2, window_seconds);
+    CampaignResults out;
+    if (st.step()) {
+        out.delivered = st.int64(0);
+        out.redeemed = st.int64(1);
+        out.held_out_redeemed = st.int64(2);
+    }
+    return out;
+}
+
+void SqliteStore::mark_delivered(CardId card, std::int64_t now_ms) {
+    auto c = lease();
+    // Most fetches have nothing to mark: look before taking the write lock.
+    {
+        auto st = c->prepare(
+            "SELECT 1 FROM campaign_recipients WHERE card_id = ?1 AND delivered_at IS NULL "
+            "AND status = 'sent' LIMIT 1");
+        st.bind(1, card.value());
+        if (!st.step()) {
+            return;
+        }
+    }
+    Transaction tx(*c);
+    c->prepare(
+         "UPDATE campaign_recipients SET delivered_at = ?2 WHERE card_id = ?1 AND "
+         "delivered_at IS NULL AND status = 'sent'")
+        .bind(1, card.value())
+        .bind(2, now_ms)
+        .run();
+    tx.commit();
+}
+
+void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool ok, bool notified,
+                                        std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    if (ok) {
+        c->prepare(
+             "UPDATE campaign_recipients SET delivered_at = COALESCE(delivered_at, ?3) "
+             "WHERE campaign_id = ?1 AND card_id = ?2")
+            .bind(1, campaign)
+            .bind(2, card.value())
+            .bind(3, now_ms)
+            .run();
+        c->prepare(
+             "UPDATE campaigns SET google_notified = google_notified + ?2, "
+             "google_silent = google_silent + ?3 WHERE id = ?1")
+            .bind(1, campaign)
+            .bind(2, notified ? 1 : 0)
+            .bind(3, notified ? 0 : 1)
+            .run();
+    } else {
+        c->prepare(
+             "UPDATE campaign_recipients SET status = 'failed' WHERE campaign_id = ?1 AND "
+             "card_id = ?2 AND status = 'sent' AND delivered_at IS NULL")
+            .bind(1, campaign)
+            .bind(2, card.value())
+            .run();
+        if (sqlite3_changes(c->raw()) > 0) {
+            c->prepare("UPDATE campaigns SET failed = failed + 1, sent = sent - 1 WHERE id = ?1")
+                .bind(1, campaign)
+                .run();
+        }
+    }
+    tx.commit();
+}
+
+int SqliteStore::expire_offers(std::int64_t now_ms, int limit) {
+    auto c = lease();
+    std::vector<std::int64_t> ids;
+    {
+        auto st = c->prepare(
+            "SELECT id FROM cards WHERE offer_expires_at IS NOT NULL AND offer_expires_at <= ?1 "
+            "LIMIT ?2");
+        st.bind(1, now_ms).bind(2, limit);
+        while (st.step()) {
+            ids.push_back(st.int64(0));
+        }
+    }
+    if (ids.empty()) {
+        return 0;
+    }
+    Transaction tx(*c);
+    int n = 0;
+    for (const auto id : ids) {
+        c->prepare(
+             "UPDATE cards SET offer = NULL, offer_expires_at = NULL WHERE id = ?1 AND "
+             "offer_expires_at <= ?2")
+            .bind(1, id)
+            .bind(2, now_ms)
+            .run();
+        if (sqlite3_changes(c->raw()) > 0) {
+            (void)bump_and_enqueue(*c, id, now_ms);
+            ++n;
+        }
+    }
+    tx.commit();
+    return n;
+}
+
+StoreStatus SqliteStore::set_program_time_zone(ProgramId program, std::string_view zone) {
+    auto c = lease();
+    Transaction tx(*c);
+    std::string z(zone);
+    c->prepare("UPDATE programs SET time_zone = ?2 WHERE id = ?1")
+        .bind(1, program.value())
+        .bind(2, z)
+        .run();
+    const bool changed = sqlite3_changes(c->raw()) > 0;
+    tx.commit();
+    return changed ? StoreStatus::ok : StoreStatus::not_found;
+}
+
+}  // namespace cardsmith::storage::sqlite

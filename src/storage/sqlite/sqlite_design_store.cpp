@@ -1,0 +1,439 @@
+// The SQLite store's design versions and rollouts (issue 6, see store.hpp).
+//
+// A rollout walks the program's cards in id order, a chunk per transaction: each chunk's
+// cards get the new design version and a fresh update tag, and every device holding one
+// gets an outbox row, committed together. The cursor is committed with the chunk, so a
+// process that dies resumes where the last chunk ended; cards made during the rollout
+// already carry the new version (create_card copies the program's).
+#include <boost/json.hpp>
+
+#include "storage/sqlite/rows.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+
+namespace cardsmith::storage::sqlite {
+namespace {
+
+constexpr const char* kRolloutById =
+    "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
+    "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
+    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0) "
+    "FROM rollouts WHERE id = ?1";
+constexpr const char* kRolloutsOfProgram =
+    "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
+    "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
+    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0) "
+    "FROM rollouts WHERE program_id = ?1 ORDER BY id DESC LIMIT ?2";
+
+Rollout read_rollout(Statement& st) {
+    Rollout r;
+    r.id = st.int64(0);
+    r.program = ProgramId(st.int64(1));
+    r.version = st.int64(2);
+    r.from_version = st.int64(3);
+    r.state = st.text(4);
+    r.canary_percent = static_cast<int>(st.int64(5));
+    r.canary_devices = st.int64(6);
+    r.confirmed_at = st.int64(7);
+    r.last_card_id = st.int64(8);
+    r.cursor = st.int64(9);
+    r.cards_total = st.int64(10);
+    r.cards_done = st.int64(11);
+    r.devices_total = st.int64(12);
+    r.pushes_queued = st.int64(13);
+    r.created_at = st.int64(14);
+    r.started_at = st.int64(15);
+    r.updated_at = st.int64(16);
+    r.finished_at = st.int64(17);
+    return r;
+}
+
+std::optional<Rollout> rollout_by_id(Connection& c, std::int64_t id) {
+    auto st = c.prepare(kRolloutById);
+    st.bind(1, id);
+    if (!st.step()) {
+        return std::nullopt;
+    }
+    return read_rollout(st);
+}
+
+std::int64_t scalar(Connection& c, const char* sql, std::int64_t a) {
+    auto st = c.prepare(sql);
+    st.bind(1, a);
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::int64_t scalar(Connection& c, const char* sql, std::int64_t a, std::int64_t b) {
+    auto st = c.prepare(sql);
+    st.bind(1, a).bind(2, b);
+    return st.step() ? st.int64(0) : 0;
+}
+
+void set_state(Connection& c, std::int64_t id, std::string_view state, std::int64_t now_ms,
+               bool finished) {
+    c.prepare(
+         "UPDATE rollouts SET state = ?2, updated_at = ?3, "
+         "finished_at = CASE WHEN ?4 THEN ?3 ELSE finished_at END WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, state)
+        .bind(3, now_ms)
+        .bind(4, finished ? 1 : 0)
+        .run();
+}
+
+// The class carries the design at Google: one PATCH once every card has moved.
+void queue_google_class(Connection& c, ProgramId program, std::int64_t now_ms) {
+    c.prepare(
+         "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+         "SELECT 'google_class', slug, '', '', ?2, ?2, ?2 FROM programs WHERE id = ?1 AND "
+         "EXISTS (SELECT 1 FROM cards WHERE program_id = ?1 AND google_saved_at IS NOT NULL) "
+         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET "
+         "updated_at = excluded.updated_at")
+        .bind(1, program.value())
+        .bind(2, now_ms)
+        .run();
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::add_design_version(const NewDesignVersion& v) {
+    auto c = lease();
+    Transaction tx(*c);
+    const std::int64_t version =
+        scalar(*c, "SELECT COALESCE(MAX(version), 0) + 1 FROM designs WHERE program_id = ?1",
+               v.program.value());
+    auto note = v.note;  // an empty note binds NULL
+    c->prepare(
+         "INSERT INTO designs (program_id, version, design_json, created_at, note) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bind(1, v.program.value())
+        .bind(2, version)
+        .bind(3, v.design_json)
+        .bind(4, v.now_ms / 1000)
+        .bind_optional(5, note)
+        .run();
+    c->prepare(
+         "INSERT INTO design_images (program_id, version, name, blob_sha256) "
+         "SELECT program_id, ?3, name, blob_sha256 FROM design_images "
+         "WHERE program_id = ?1 AND version = ?2")
+        .bind(1, v.program.value())
+        .bind(2, v.base_version)
+        .bind(3, version)
+        .run();
+    for (const auto& [name, image] : v.images) {
+        const auto& sha = put_blob(*c, image);
+        c->prepare(
+             "INSERT INTO design_images (program_id, version, name, blob_sha256) "
+             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (program_id, version, name) DO UPDATE SET "
+             "blob_sha256 = excluded.blob_sha256")
+            .bind(1, v.program.value())
+            .bind(2, version)
+            .bind(3, name)
+            .bind(4, sha)
+            .run();
+    }
+    tx.commit();
+    return version;
+}
+
+std::vector<DesignVersion> SqliteStore::list_design_versions(ProgramId program) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT d.version, d.design_json, d.note, d.created_at, COALESCE(d.published_at, 0), "
+        "(SELECT group_concat(name, ',') FROM (SELECT name FROM design_images i WHERE "
+        "i.program_id = d.program_id AND i.version = d.version ORDER BY name)) "
+        "FROM designs d WHERE d.program_id = ?1 ORDER BY d.version DESC");
+    st.bind(1, program.value());
+    std::vector<DesignVersion> out;
+    while (st.step()) {
+        DesignVersion d;
+        d.version = st.int64(0);
+        d.design_json = st.text(1);
+        d.note = st.text(2);
+        d.created_at = st.int64(3);
+        d.published_at = st.int64(4);
+        const std::string names = st.text(5);
+        for (std::size_t at = 0; at < names.size();) {
+            auto comma = names.find(',', at);
+            if (comma == std::string::npos) {
+                comma = names.size();
+            }
+            d.images.push_back(names.substr(at, comma - at));
+            at = comma + 1;
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::optional<DesignVersion> SqliteStore::find_design_version(ProgramId program,
+                                                              std::int64_t version) {
+    for (auto& d : list_design_versions(program)) {
+        if (d.version == version) {
+            return std::move(d);
+        }
+    }
+    return std::nullopt;
+}
+
+bool SqliteStore::load_design_version(domain::Program& program, std::int64_t version) {
+    auto c = lease();
+    auto st = c->prepare("SELECT design_json FROM designs WHERE program_id = ?1 AND version = ?2");
+    st.bind(1, program.id.value()).bind(2, version);
+    if (!st.step()) {
+        return false;
+    }
+    std::vector<domain::Problem> problems;
+    auto design = domain::design_from_json(boost::json::parse(st.text(0)), problems);
+    if (!problems.empty()) {
+        throw StorageError("stored design " + std::to_string(version) + " of " + program.slug +
+                           " is invalid: " + problems[0].field + " " + problems[0].message);
+    }
+    program.design = std::move(design);
+    program.design_version = version;
+    return true;
+}
+
+Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_t version,
+                                   int canary_percent, std::int64_t now_ms) {
+    const std::int64_t from =
+        scalar(c, "SELECT design_version FROM programs WHERE id = ?1", program.value());
+    c.prepare(
+         "UPDATE rollouts SET state = 'superseded', updated_at = ?2, finished_at = ?2 "
+         "WHERE program_id = ?1 AND state IN ('running', 'paused', 'canary')")
+        .bind(1, program.value())
+        .bind(2, now_ms)
+        .run();
+    c.prepare("UPDATE programs SET design_version = ?2 WHERE id = ?1")
+        .bind(1, program.value())
+        .bind(2, version)
+        .run();
+    c.prepare("UPDATE designs SET published_at = ?3 WHERE program_id = ?1 AND version = ?2")
+        .bind(1, program.value())
+        .bind(2, version)
+        .bind(3, now_ms)
+        .run();
+    const std::int64_t last =
+        scalar(c, "SELECT COALESCE(MAX(id), 0) FROM cards WHERE program_id = ?1", program.value());
+    const std::int64_t cards =
+        scalar(c, "SELECT COUNT(*) FROM cards WHERE program_id = ?1 AND design_version != ?2",
+               program.value(), version);
+    const std::int64_t devices = scalar(c,
+                                        "SELECT COUNT(*) FROM cards c JOIN registrations r ON "
+                                        "r.card_id = c.id WHERE c.program_id = ?1 AND "
+                                        "c.design_version != ?2 AND " PUSHABLE,
+                                        program.value(), version);
+    const int percent = std::clamp(canary_percent, 0, 100);
+    const std::int64_t canary = percent > 0 && percent < 100
+                                    ? std::max<std::int64_t>(1, (devices * percent + 99) / 100)
+                                    : 0;
+    const bool nothing_to_do = cards == 0;
+    auto insert = c.prepare(
+        "INSERT INTO rollouts (program_id, version, from_version, state, canary_percent, "
+        "canary_devices, last_card_id, cards_total, devices_total, created_at, updated_at, "
+        "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
+    insert.bind(1, program.value())
+        .bind(2, version)
+        .bind(3, from)
+        .bind(4, nothing_to_do ? "done" : "running")
+        .bind(5, percent)
+        .bind(6, canary)
+        .bind(7, last)
+        .bind(8, cards)
+        .bind(9, devices)
+        .bind(10, now_ms);
+    if (nothing_to_do) {
+        insert.bind(11, now_ms);
+    } else {
+        insert.bind_null(11);
+    }
+    insert.run();
+    const std::int64_t id = c.last_insert_id();
+    if (nothing_to_do && from != version) {
+        queue_google_class(c, program, now_ms);
+    }
+    return *rollout_by_id(c, id);
+}
+
+Rollout SqliteStore::start_rollout(ProgramId program, std::int64_t version, int canary_percent,
+                                   std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto r = begin_rollout(*c, program, version, canary_percent, now_ms);
+    tx.commit();
+    return r;
+}
+
+std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
+                                                 std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    auto r = rollout_by_id(*c, id);
+    if (!r || r->state != "running") {
+        return r;
+    }
+    const bool canary_pending = r->canary_devices > 0 && r->confirmed_at == 0;
+    std::int64_t limit = std::max(1, max_cards);
+    if (canary_pending) {
+        const std::int64_t remaining = r->canary_devices - r->pushes_queued;
+        if (remaining <= 0) {
+            set_state(*c, id, "canary", now_ms, false);
+            tx.commit();
+            return rollout_by_id(*c, id);
+        }
+        limit = std::min(limit, remaining);
+    }
+    std::int64_t end = 0;
+    std::int64_t walked = 0;
+    {
+        auto st = c->prepare(
+            "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM (SELECT id FROM cards WHERE "
+            "program_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id LIMIT ?4)");
+        st.bind(1, r->program.value()).bind(2, r->cursor).bind(3, r->last_card_id).bind(4, limit);
+        if (st.step()) {
+            end = st.int64(0);
+            walked = st.int64(1);
+        }
+    }
+    int changed = 0;
+    int pushes = 0;
+    if (walked > 0) {
+        const std::int64_t seq = next_update_seq(*c);
+        c->prepare(
+             "UPDATE cards SET design_version = ?4, update_seq = ?5, "
+             "modified_at = MAX(?6, modified_at + 1) WHERE program_id = ?1 AND id > ?2 AND "
+             "id <= ?3 AND design_version != ?4")
+            .bind(1, r->program.value())
+            .bind(2, r->cursor)
+            .bind(3, end)
+            .bind(4, r->version)
+            .bind(5, seq)
+            .bind(6, now_ms / 1000)
+            .run();
+        changed = sqlite3_changes(c->raw());
+        auto st = c->prepare(
+            "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
+            "SELECT DISTINCT " OUTBOX_KIND
+            ", r.push_token, r.pass_type_id, COALESCE(r.push_service_url, ''), ?5, ?5, ?5 "
+            "FROM cards c JOIN registrations r ON r.card_id = c.id WHERE c.program_id = ?1 "
+            "AND c.id > ?2 AND c.id <= ?3 AND c.update_seq = ?4 AND " PUSHABLE
+            " ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET "
+            "updated_at = excluded.updated_at");
+        st.bind(1, r->program.value()).bind(2, r->cursor).bind(3, end).bind(4, seq).bind(5, now_ms);
+        st.run();
+        pushes = sqlite3_changes(c->raw());
+    }
+    const bool finished = walked < limit || end >= r->last_card_id;
+    const std::int64_t queued = r->pushes_queued + pushes;
+    std::string state = "running";
+    if (finished) {
+        state = "done";
+    } else if (canary_pending && queued >= r->canary_devices) {
+        state = "canary";
+    }
+    c->prepare(
+         "UPDATE rollouts SET cursor = MAX(cursor, ?2), cards_done = cards_done + ?3, "
+         "pushes_queued = pushes_queued + ?4, started_at = COALESCE(started_at, ?5), "
+         "updated_at = ?5, state = ?6, finished_at = CASE WHEN ?6 = 'done' THEN ?5 END "
+         "WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, end)
+        .bind(3, changed)
+        .bind(4, pushes)
+        .bind(5, now_ms)
+        .bind(6, state)
+        .run();
+    if (finished) {
+        queue_google_class(*c, r->program, now_ms);
+    }
+    tx.commit();
+    return rollout_by_id(*c, id);
+}
+
+RolloutChange SqliteStore::control_rollout(std::int64_t id, RolloutAction action,
+                                           std::int64_t now_ms) {
+    auto c = lease();
+    Transaction tx(*c);
+    RolloutChange out;
+    auto r = rollout_by_id(*c, id);
+    if (!r) {
+        out.status = StoreStatus::not_found;
+        return out;
+    }
+    const bool active = r->state == "running" || r->state == "paused" || r->state == "canary";
+    switch (action) {
+        case RolloutAction::pause:
+            if (r->state != "running" && r->state != "canary") {
+                out.status = StoreStatus::conflict;
+                break;
+            }
+            set_state(*c, id, "paused", now_ms, false);
+            break;
+        case RolloutAction::resume:
+            if (r->state != "paused") {
+                out.status = StoreStatus::conflict;
+                break;
+            }
+            set_state(*c, id, "running", now_ms, false);  // a due canary stops it again
+            break;
+        case RolloutAction::confirm:
+            if (!active || r->canary_devices == 0 || r->confirmed_at != 0) {
+                out.status = StoreStatus::conflict;
+                break;
+            }
+            c->prepare("UPDATE rollouts SET confirmed_at = ?2, updated_at = ?2 WHERE id = ?1")
+                .bind(1, id)
+                .bind(2, now_ms)
+                .run();
+            if (r->state == "canary") {
+                set_state(*c, id, "running", now_ms, false);
+            }
+            break;
+        case RolloutAction::cancel: {
+            if (!active) {
+                out.status = StoreStatus::conflict;
+                break;
+            }
+            set_state(*c, id, "cancelled", now_ms, true);
+            // The cards already moved go back, as a rollout of the version before.
+            const std::int64_t live =
+                scalar(*c, "SELECT design_version FROM programs WHERE id = ?1", r->program.value());
+            if (live == r->version) {
+                out.revert = begin_rollout(*c, r->program, r->from_version, 0, now_ms);
+            }
+            break;
+        }
+    }
+    if (out.status == StoreStatus::ok) {
+        tx.commit();
+    }
+    out.rollout = rollout_by_id(*c, id);
+    return out;
+}
+
+std::optional<Rollout> SqliteStore::find_rollout(std::int64_t id) {
+    auto c = lease();
+    return rollout_by_id(*c, id);
+}
+
+std::vector<Rollout> SqliteStore::list_rollouts(ProgramId program, int limit) {
+    auto c = lease();
+    auto st = c->prepare(kRolloutsOfProgram);
+    st.bind(1, program.value()).bind(2, limit);
+    std::vector<Rollout> out;
+    while (st.step()) {
+        out.push_back(read_rollout(st));
+    }
+    return out;
+}
+
+std::vector<std::int64_t> SqliteStore::running_rollouts() {
+    auto c = lease();
+    auto st = c->prepare("SELECT id FROM rollouts WHERE state = 'running' ORDER BY id");
+    std::vector<std::int64_t> out;
+    while (st.step()) {
+        out.push_back(st.int64(0));
+    }
+    return out;
+}
+
+}  // namespace cardsmith::storage::sqlite
