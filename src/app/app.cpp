@@ -206,6 +206,8 @@ struct App::Impl {
     std::unique_ptr<google::Wallet> google;
     std::shared_ptr<google::GoogleSender> google_sender;
     std::unique_ptr<google::CallbackVerifier> google_callbacks;
+    std::mutex google_mutex;
+    std::string google_status = "unchecked";  // the start-up probe's verdict
     net::ssl::context google_keys_tls{http_server::make_client_tls(cfg.google.ca_file)};
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
@@ -225,6 +227,43 @@ struct App::Impl {
 
 // The relay an Android wallet's pushes go through (config [relays]); nullptr while it is
 // off (no key where the vendor needs one). Called on the dispatcher's strand.
+// Google's start-up probe: until the issuer answers, every 5 minutes; the verdict shows in
+// /readyz ("google") and a refusal is logged as the configuration error it is.
+net::awaitable<void> probe_google(App::Impl& s) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (;;) {
+        std::string status = "ok";
+        try {
+            auto out = co_await s.google->async_probe();
+            if (out.status == 401 || out.status == 403) {
+                status = "refused: the service account is not a user of issuer " +
+                         s.cfg.google.issuer_id +
+                         " in the Google Pay & Wallet Console (" + out.message + ")";
+            } else if (!out.ok()) {
+                status = "unreachable: " + std::to_string(out.status) + " " + out.message;
+            }
+        } catch (const std::exception& e) {
+            status = std::string("unreachable: ") + e.what();
+        }
+        {
+            std::lock_guard lock(s.google_mutex);
+            s.google_status = status;
+        }
+        if (status == "ok") {
+            log::info("Google Wallet issuer answers", {{"issuer_id", s.cfg.google.issuer_id}});
+            co_return;
+        }
+        log::error("Google Wallet is not usable", {{"issuer_id", s.cfg.google.issuer_id},
+                                                   {"problem", status}});
+        timer.expires_after(std::chrono::minutes(5));
+        error_code ec;
+        co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            co_return;
+        }
+    }
+}
+
 // Google's callback signing keys from google.callback_keys: at start, then every 12 hours
 // (every 5 minutes while fetching fails).
 net::awaitable<void> refresh_google_keys(App::Impl& s) {
@@ -617,6 +656,11 @@ App::App(config::Config cfg) {
             }
         }
         body["warnings"] = std::move(warnings);
+        if (s.google) {
+            // One channel among several: reported, not a reason to leave the balancer.
+            std::lock_guard lock(s.google_mutex);
+            body["google"] = s.google_status;
+        }
         ready = ready && push_ok;
     };
     impl_ = std::move(impl);
@@ -682,6 +726,14 @@ int App::run() {
     s.dispatcher->start();
     s.rollouts->start();  // resumes rollouts a stopped process left running
     s.campaigns->start();
+    if (s.google) {
+        net::co_spawn(s.ioc, probe_google(s), net::detached);
+    }
+    const auto& callback_keys = s.cfg.google.callback_keys;
+    if (s.google_callbacks &&
+        (callback_keys.starts_with("https://") || callback_keys.starts_with("http://"))) {
+        net::co_spawn(s.ioc, refresh_google_keys(s), net::detached);  // Google's key URL
+    }
     auto expiry_timer = std::make_shared<net::steady_timer>(s.ioc);
     schedule_expiry_warnings(expiry_timer, *s.identities);
     // Hourly: a day's birthdays are granted soon after midnight UTC, and a restart

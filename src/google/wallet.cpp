@@ -172,6 +172,11 @@ net::awaitable<Outcome> Wallet::async_update_class(const domain::Program& p) {
     co_return out;
 }
 
+net::awaitable<Outcome> Wallet::async_probe() {
+    co_return co_await call(http::verb::get, "/loyaltyClass?issuerId=" + issuer_ + "&maxResults=1",
+                            nullptr);
+}
+
 bool Wallet::over_budget(const Outcome& o) {
     return (o.status == 429 || o.status == 400) &&
            (o.message.find("QuotaExceeded") != std::string::npos ||

@@ -62,6 +62,10 @@ public:
                                                             const domain::Card& c,
                                                             const Message& m);
     [[nodiscard]] static bool over_budget(const Outcome& o);
+    // Start-up probe (google-wallet.md pitfall 2): lists one class of the issuer, so a
+    // service account that is not a user of the issuer shows as a clear configuration
+    // error at once instead of as failed updates later.
+    [[nodiscard]] net::awaitable<Outcome> async_probe();
     // PATCH the class after a redesign; inserted when missing.
     [[nodiscard]] net::awaitable<Outcome> async_update_class(const domain::Program& p);
     // https://pay.google.com/gp/v/save/<skinny JWT naming the object>.

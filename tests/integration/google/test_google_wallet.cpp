@@ -420,6 +420,28 @@ BOOST_AUTO_TEST_CASE(campaigns_add_messages_within_the_notification_budget) {
     BOOST_TEST(w.patches() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_start_up_probe_reports_a_refused_issuer_in_readyz) {
+    World w;
+    auto google_status = [&] {
+        auto r = w.client().get("/readyz");
+        return std::string(test::json_of(r).at("google").as_string());
+    };
+    BOOST_TEST(eventually([&] { return google_status() == "ok"; }));
+    bool listed = false;
+    for (const auto& c : w.google.calls()) {
+        listed = listed || (c.method == "GET" && c.target.find("/loyaltyClass?issuerId=") !=
+                                                     std::string::npos);
+    }
+    BOOST_TEST(listed);
+    // The service account is not a user of the issuer: said plainly, the server stays up.
+    w.google.fail_next("/walletobjects/v1/loyaltyClass", 403, 1);
+    w.restart_after_kill();
+    BOOST_TEST(eventually([&] { return google_status().rfind("refused", 0) == 0; }));
+    BOOST_TEST(google_status().find(kIssuer) != std::string::npos);
+    BOOST_TEST(w.client().get("/readyz").result_int() == 200);
+    BOOST_TEST(w.server.log().find("Google Wallet is not usable") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(save_and_delete_callbacks_count_as_installs_and_removals) {
     GoogleSigner google_side;
     test::TempDir dir;
