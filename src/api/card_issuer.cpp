@@ -30,8 +30,9 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         n.now = unix_seconds(std::chrono::system_clock::now());
         auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
         if (out.status == storage::StoreStatus::ok) {
-            if (options.referral && ctx.on_pushes_queued) {
-                ctx.on_pushes_queued();  // the referrer's phones show the bonus
+            if (ctx.on_pushes_queued) {
+                // The referrer's phones show the bonus; card.created webhooks go out.
+                ctx.on_pushes_queued();
             }
             co_return std::move(*out.value);
         }

@@ -57,6 +57,11 @@ net::awaitable<Response> handle_get_campaign(ApiContext& ctx, RequestContext& rc
 net::awaitable<Response> handle_list_campaigns(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_cancel_campaign(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_patch_program(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_create_webhook(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_webhooks(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_delete_webhook(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_deliveries(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_events(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
 

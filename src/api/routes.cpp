@@ -17,6 +17,11 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
     router.add(V::get, "/api/v1/programs/{slug}/stats", bind(handle_program_stats));
     router.add(V::patch, "/api/v1/programs/{slug}", bind(handle_patch_program));
+    router.add(V::post, "/api/v1/webhooks", bind(handle_create_webhook));
+    router.add(V::get, "/api/v1/webhooks", bind(handle_list_webhooks));
+    router.add(V::delete_, "/api/v1/webhooks/{id}", bind(handle_delete_webhook));
+    router.add(V::get, "/api/v1/webhooks/{id}/deliveries", bind(handle_list_deliveries));
+    router.add(V::get, "/api/v1/events", bind(handle_list_events));
     router.add(V::post, "/api/v1/programs/{slug}/campaigns", bind(handle_create_campaign));
     router.add(V::get, "/api/v1/programs/{slug}/campaigns", bind(handle_list_campaigns));
     router.add(V::get, "/api/v1/campaigns/{id}", bind(handle_get_campaign));

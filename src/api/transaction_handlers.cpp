@@ -155,7 +155,8 @@ net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestConte
         case storage::LedgerStatus::replayed:
             break;
     }
-    if (out.status == storage::LedgerStatus::applied && out.pushes > 0 && ctx.on_pushes_queued) {
+    // Pushes, and the transaction.created webhooks.
+    if (out.status == storage::LedgerStatus::applied && ctx.on_pushes_queued) {
         ctx.on_pushes_queued();
     }
     // A replay answers exactly what the first request got: built from the stored ledger

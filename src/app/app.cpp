@@ -27,6 +27,7 @@
 #include "http/server.hpp"
 #include "marketing/campaign_runner.hpp"
 #include "marketing/rollout_runner.hpp"
+#include "marketing/webhook_sender.hpp"
 #include "push/apns_sender.hpp"
 #include "push/dispatcher.hpp"
 #include "push/relay_sender.hpp"
@@ -217,6 +218,9 @@ struct App::Impl {
     std::shared_ptr<push::Dispatcher> dispatcher;
     std::shared_ptr<marketing::RolloutRunner> rollouts;
     std::shared_ptr<marketing::CampaignRunner> campaigns;
+    // Webhooks to merchants' CRMs: the system's trust store.
+    net::ssl::context webhook_tls{http_server::make_client_tls("")};
+    std::shared_ptr<marketing::WebhookSender> webhooks;
 
     explicit Impl(config::Config c)
         : cfg(std::move(c)),
@@ -237,8 +241,8 @@ net::awaitable<void> probe_google(App::Impl& s) {
             auto out = co_await s.google->async_probe();
             if (out.status == 401 || out.status == 403) {
                 status = "refused: the service account is not a user of issuer " +
-                         s.cfg.google.issuer_id +
-                         " in the Google Pay & Wallet Console (" + out.message + ")";
+                         s.cfg.google.issuer_id + " in the Google Pay & Wallet Console (" +
+                         out.message + ")";
             } else if (!out.ok()) {
                 status = "unreachable: " + std::to_string(out.status) + " " + out.message;
             }
@@ -253,8 +257,8 @@ net::awaitable<void> probe_google(App::Impl& s) {
             log::info("Google Wallet issuer answers", {{"issuer_id", s.cfg.google.issuer_id}});
             co_return;
         }
-        log::error("Google Wallet is not usable", {{"issuer_id", s.cfg.google.issuer_id},
-                                                   {"problem", status}});
+        log::error("Google Wallet is not usable",
+                   {{"issuer_id", s.cfg.google.issuer_id}, {"problem", status}});
         timer.expires_after(std::chrono::minutes(5));
         error_code ec;
         co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -570,9 +574,14 @@ App::App(config::Config cfg) {
     // never so many that the dispatcher stops claiming for the other channels.
     s.relay_max_hold = push_options.lease / 2;
     s.relay_throttle = std::make_shared<push::RelayThrottle>(push_options.max_in_flight / 4);
+    s.webhooks = std::make_shared<marketing::WebhookSender>(s.ioc.get_executor(), s.db, *s.secrets,
+                                                            s.webhook_tls);
     s.dispatcher = std::make_shared<push::Dispatcher>(
         s.ioc.get_executor(), s.db, s.metrics,
         [&s](const std::string& kind, const std::string& topic) -> std::shared_ptr<push::Sender> {
+            if (kind == "webhook") {
+                return s.webhooks;
+            }
             if (kind == "google_object" || kind == "google_class" || kind == "google_message") {
                 return s.google_sender;  // nullptr while Google is off: rows wait
             }

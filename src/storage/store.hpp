@@ -315,6 +315,40 @@ struct CampaignStep {
     std::int64_t now_ms = 0;
 };
 
+// Webhooks to a merchant's CRM (issue 6).
+struct Webhook {
+    std::int64_t id = 0;
+    MerchantId merchant;
+    std::string url;
+    std::string secret_sealed;  // SecretBox; the HMAC key of the signatures
+    std::string events;         // comma-separated kinds, or "*"
+    bool active = true;
+    std::int64_t created_at = 0;  // unix ms
+};
+
+struct EventRecord {
+    std::int64_t id = 0;
+    std::string kind;
+    std::string payload;          // JSON object
+    std::int64_t created_at = 0;  // unix seconds
+};
+
+struct WebhookDelivery {
+    std::int64_t id = 0, webhook_id = 0, event_id = 0;
+    std::string event_kind;
+    std::string state;  // pending, delivered, failed
+    int attempts = 0;
+    int last_status = 0;  // HTTP status of the last attempt (0: no answer)
+    std::string last_error;
+    std::int64_t created_at = 0, updated_at = 0;  // unix ms
+};
+
+struct PendingDelivery {
+    WebhookDelivery delivery;
+    Webhook webhook;
+    EventRecord event;
+};
+
 template <typename T>
 struct Outcome {
     StoreStatus status = StoreStatus::ok;
@@ -516,6 +550,22 @@ public:
     virtual int expire_offers(std::int64_t now_ms, int limit) = 0;
     // The program's IANA time zone (validated by the caller).
     virtual StoreStatus set_program_time_zone(ProgramId program, std::string_view zone) = 0;
+
+    // Webhooks and events (issue 6).
+    virtual std::int64_t create_webhook(MerchantId merchant, std::string_view url,
+                                        std::string_view secret_sealed, std::string_view events,
+                                        std::int64_t now_ms) = 0;
+    [[nodiscard]] virtual std::vector<Webhook> list_webhooks(MerchantId merchant) = 0;
+    [[nodiscard]] virtual std::optional<Webhook> find_webhook(std::int64_t id) = 0;
+    virtual bool delete_webhook(std::int64_t id) = 0;  // its deliveries go with it
+    [[nodiscard]] virtual std::vector<WebhookDelivery> list_deliveries(std::int64_t webhook,
+                                                                       int limit) = 0;
+    [[nodiscard]] virtual std::optional<PendingDelivery> find_delivery(std::int64_t id) = 0;
+    virtual void record_delivery_attempt(std::int64_t id, int status, std::string_view error,
+                                         std::string_view state, std::int64_t now_ms) = 0;
+    // A merchant's events with id > after, oldest first.
+    [[nodiscard]] virtual std::vector<EventRecord> list_events(MerchantId merchant,
+                                                               std::int64_t after, int limit) = 0;
 
     // Google Wallet (issue 5). The card's object exists at Google from now on: its changes
     // queue 'google_object' outbox rows. Returns false when it was marked already.

@@ -2,6 +2,7 @@
 // card id order, a batch per transaction; each card's outcome (held out, capped, sent,
 // unreachable) is a campaign_recipients row written with the card's offer and its pushes,
 // so a crash neither loses nor repeats a card.
+#include "storage/sqlite/events.hpp"
 #include "storage/sqlite/rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -275,6 +276,17 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
         .bind(8, done ? 1 : 0)
         .bind(9, now)
         .run();
+    if (done) {
+        const auto finished = campaign_by_id(*c, id);
+        (void)emit_event(*c, 0, campaign->program.value(), "campaign.finished", {}, std::nullopt,
+                         now,
+                         {{"campaignId", id},
+                          {"targeted", finished->targeted},
+                          {"heldOut", finished->held_out},
+                          {"capped", finished->capped},
+                          {"unreachable", finished->unreachable},
+                          {"sent", finished->sent}});
+    }
     tx.commit();
     return campaign_by_id(*c, id);
 }

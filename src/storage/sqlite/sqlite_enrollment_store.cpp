@@ -1,6 +1,7 @@
 // The SQLite store's enrollment parts (see store.hpp): verification codes with their send
 // limits, finding a card by contact or invite code, referral bonuses, birthday grants and
 // the program's stats.
+#include "storage/sqlite/events.hpp"
 #include "storage/sqlite/rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -390,13 +391,8 @@ bool SqliteStore::record_google_callback(CardId card, std::string_view kind, std
     if (sqlite3_changes(c->raw()) == 0) {
         return false;
     }
-    c->prepare(
-         "INSERT INTO events (program_id, card_id, kind, wallet, created_at) SELECT program_id, "
-         "id, ?2, 'google', ?3 FROM cards WHERE id = ?1")
-        .bind(1, card.value())
-        .bind(2, kind)
-        .bind(3, now_ms / 1000)
-        .run();
+    (void)emit_event(*c, card.value(), 0, kind, "google", std::nullopt, now_ms,
+                     {{"wallet", "google"}});
     tx.commit();
     return true;
 }

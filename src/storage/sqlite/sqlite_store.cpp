@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "storage/sqlite/events.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/rows.hpp"
 
@@ -315,6 +316,8 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
     if (n.referral) {
         (void)apply_referral(*c, id, n);
     }
+    (void)emit_event(*c, id, 0, "card.created", {}, std::nullopt, n.now * 1000,
+                     {{"serial", n.serial.value()}, {"source", n.source}, {"balance", n.balance}});
     tx.commit();
     auto st = c->prepare(kCardById);
     st.bind(1, id);

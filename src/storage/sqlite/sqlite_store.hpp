@@ -125,6 +125,18 @@ public:
                                std::int64_t now_ms) override;
     int expire_offers(std::int64_t now_ms, int limit) override;
     StoreStatus set_program_time_zone(ProgramId program, std::string_view zone) override;
+    std::int64_t create_webhook(MerchantId merchant, std::string_view url,
+                                std::string_view secret_sealed, std::string_view events,
+                                std::int64_t now_ms) override;
+    std::vector<Webhook> list_webhooks(MerchantId merchant) override;
+    std::optional<Webhook> find_webhook(std::int64_t id) override;
+    bool delete_webhook(std::int64_t id) override;
+    std::vector<WebhookDelivery> list_deliveries(std::int64_t webhook, int limit) override;
+    std::optional<PendingDelivery> find_delivery(std::int64_t id) override;
+    void record_delivery_attempt(std::int64_t id, int status, std::string_view error,
+                                 std::string_view state, std::int64_t now_ms) override;
+    std::vector<EventRecord> list_events(MerchantId merchant, std::int64_t after,
+                                         int limit) override;
 
 private:
     // A rollout of `version` inside the caller's transaction (start_rollout, cancel).

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "storage/sqlite/events.hpp"
 #include "storage/sqlite/rows.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
@@ -31,16 +32,8 @@ std::optional<std::int64_t> card_id_by_serial(Connection& c, const SerialNumber&
 void record_event(Connection& c, std::int64_t card_id, std::string_view kind,
                   std::string_view wallet, std::optional<std::int64_t> device_id,
                   std::int64_t now_ms) {
-    auto st = c.prepare(
-        "INSERT INTO events (program_id, card_id, kind, wallet, device_id, created_at) "
-        "SELECT program_id, id, ?2, ?5, ?3, ?4 FROM cards WHERE id = ?1");
-    st.bind(1, card_id).bind(2, kind);
-    if (device_id) {
-        st.bind(3, *device_id);
-    } else {
-        st.bind_null(3);
-    }
-    st.bind(4, now_ms / 1000).bind(5, wallet).run();
+    (void)emit_event(c, card_id, 0, kind, wallet, device_id, now_ms,
+                     {{"wallet", std::string(wallet)}});
 }
 
 LedgerEntry read_entry(Statement& st) {
@@ -292,13 +285,14 @@ LedgerOutcome SqliteStore::apply_ledger(Connection& conn, const NewTransaction& 
             .bind(5, t.now_ms / 1000)
             .run();
     }
-    c->prepare(
-         "INSERT INTO events (program_id, card_id, kind, created_at) VALUES (?1, ?2, "
-         "'transaction.created', ?3)")
-        .bind(1, card->program.value())
-        .bind(2, card->id.value())
-        .bind(3, t.now_ms / 1000)
-        .run();
+    {
+        boost::json::object data{
+            {"transactionId", entry_id}, {"points", t.points}, {"balance", balance}};
+        data["amount"] = t.amount ? boost::json::value(*t.amount) : boost::json::value(nullptr);
+        data["note"] = t.note.empty() ? boost::json::value(nullptr) : boost::json::value(t.note);
+        (void)emit_event(*c, card->id.value(), 0, "transaction.created", {}, std::nullopt, t.now_ms,
+                         std::move(data));
+    }
     out.pushes = bump_and_enqueue(*c, card->id.value(), t.now_ms);
     {
         auto e = c->prepare(kEntryById);

@@ -429,8 +429,8 @@ BOOST_AUTO_TEST_CASE(a_start_up_probe_reports_a_refused_issuer_in_readyz) {
     BOOST_TEST(eventually([&] { return google_status() == "ok"; }));
     bool listed = false;
     for (const auto& c : w.google.calls()) {
-        listed = listed || (c.method == "GET" && c.target.find("/loyaltyClass?issuerId=") !=
-                                                     std::string::npos);
+        listed = listed || (c.method == "GET" &&
+                            c.target.find("/loyaltyClass?issuerId=") != std::string::npos);
     }
     BOOST_TEST(listed);
     // The service account is not a user of the issuer: said plainly, the server stays up.

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "dev_pki.hpp"

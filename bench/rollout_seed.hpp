@@ -1,0 +1,40 @@
+#pragma once
+// Bulk set-up for rollout_bench: N cards on one program, each with one Apple device
+// registered for it, written straight into the server's SQLite database while the server
+// is stopped, a few big transactions in all. The API would take hours for a million
+// cards and devices on 2 cores (push_bench: 6,200 cards/s and 6,500 registrations/s), and
+// none of it is what the benchmark measures. Rows look like the server's own: a Luhn card
+// number, a 22-character serial, a 32-character auth token, an 8-character referral code,
+// the program's design version, a fresh update tag each (the pass_update_seq counter
+// moves past them), a 32-hex device library id and a distinct 64-hex push token per
+// device (scrambled, so the token indexes see random inserts as in production), wallet
+// 'apple'. No events ('pass.installed') are written: nothing in a rollout reads them.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace cardsmith::bench {
+
+struct SeedOptions {
+    std::filesystem::path db;  // the server's SQLite file (migrated, server stopped)
+    std::int64_t program_id = 0;
+    std::int64_t design_version = 0;  // the program's current version
+    std::size_t cards = 0;
+    std::string pass_type_id;
+    std::size_t per_transaction = 100'000;
+    std::uint64_t salt = 0;  // varies the tokens between runs
+};
+
+struct SeedResult {
+    double seconds = 0;
+    std::size_t cards = 0;
+    std::size_t registrations = 0;
+    std::size_t transactions = 0;
+};
+
+// Throws std::runtime_error on any SQLite failure. Leaves the database in WAL mode with an
+// empty WAL.
+SeedResult seed_cards(const SeedOptions& options);
+
+}  // namespace cardsmith::bench
