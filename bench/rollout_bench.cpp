@@ -415,7 +415,7 @@ void rollout(Bench& b, double ceiling) {
         sampler.counts > 0 ? sampler.count_ms_sum / static_cast<double>(sampler.counts) : 0.0,
         sampler.count_ms_max,
         sampler.outbox_empty_at < 0 ? "(never seen non-empty)"
-                                    : (std::to_string(sampler.outbox_empty_at) + " s").c_str(),
+                                    : (std::to_string(std::lround(sampler.outbox_empty_at)) + " s").c_str(),
         outbox_states(b.db).c_str());
     std::printf(
         "server RSS (VmRSS every 100 ms): before the PATCH %ld MB, peak %.0f MB at %.1f s, after "

@@ -77,7 +77,8 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
             std::int64_t version = p->design_version;
             if (wanted > 0 && wanted != version) {
                 auto d = s.find_design_version(p->id, wanted);
-                if (d && d->published_at != 0) {
+                // Version 1 is the program's first design (published when it was made).
+                if (d && (d->published_at != 0 || d->version == 1)) {
                     version = wanted;
                 }
             }

@@ -131,19 +131,26 @@ net::awaitable<bool> CampaignRunner::tick() {
         }
         int limit = batch_;
         if (options.rate_per_minute > 0) {
-            auto& [minute, count] = minute_[id];
-            if (minute != now / 60000) {
-                minute = now / 60000;
-                count = 0;
+            // At most the rate in each minute, spread as a share per second (rounded up,
+            // so 90 a minute sends 2 a second until the minute's 90 are out).
+            auto& pace = pace_[id];
+            if (pace.minute != now / 60000) {
+                pace.minute = now / 60000;
+                pace.in_minute = 0;
             }
-            // Spread over the minute: a second's share, never more than the minute's rest.
-            const std::int64_t per_second = std::max<std::int64_t>(1, options.rate_per_minute / 60);
-            const std::int64_t left = options.rate_per_minute - count;
-            if (left <= 0) {
+            if (pace.second != now / 1000) {
+                pace.second = now / 1000;
+                pace.in_second = 0;
+            }
+            const std::int64_t per_second = (options.rate_per_minute + 59) / 60;
+            const std::int64_t allowed =
+                std::min(per_second - pace.in_second, options.rate_per_minute - pace.in_minute);
+            if (allowed <= 0) {
                 continue;
             }
-            limit = static_cast<int>(std::min<std::int64_t>({per_second, left, batch_}));
-            count += limit;
+            limit = static_cast<int>(std::min<std::int64_t>(allowed, batch_));
+            pace.in_second += limit;
+            pace.in_minute += limit;
         }
         const std::int64_t start =
             campaign.started_at != 0 ? campaign.started_at / 1000 : now / 1000;
@@ -164,14 +171,15 @@ net::awaitable<bool> CampaignRunner::tick() {
             on_pushes_();
         }
         if (after->state == "done") {
-            minute_.erase(id);
+            pace_.erase(id);
             log::info("campaign finished", {{"campaign", std::to_string(id)},
                                             {"targeted", std::to_string(after->targeted)},
                                             {"sent", std::to_string(after->sent)},
                                             {"held_out", std::to_string(after->held_out)},
                                             {"capped", std::to_string(after->capped)}});
-        } else if (options.rate_per_minute == 0) {
-            busy = true;
+        } else if (options.rate_per_minute == 0 ||
+                   pace_[id].in_second < (options.rate_per_minute + 59) / 60) {
+            busy = true;  // more may go this second
         }
     }
     co_return busy;

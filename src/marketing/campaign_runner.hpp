@@ -43,8 +43,11 @@ private:
     net::steady_timer timer_;
     bool woken_ = false;
     bool stopping_ = false;
-    // Cards sent per campaign in the current minute (rate limits).
-    std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> minute_;
+    // Cards sent per campaign in the current second and minute (rate limits).
+    struct Pace {
+        std::int64_t minute = 0, in_minute = 0, second = 0, in_second = 0;
+    };
+    std::map<std::int64_t, Pace> pace_;
 };
 
 }  // namespace cardsmith::marketing

@@ -223,7 +223,8 @@ Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_
                                         "c.design_version != ?2 AND " PUSHABLE,
                                         program.value(), version);
     const int percent = std::clamp(canary_percent, 0, 100);
-    const std::int64_t canary = percent > 0 && percent < 100
+    // No device to try it on: no canary.
+    const std::int64_t canary = percent > 0 && percent < 100 && devices > 0
                                     ? std::max<std::int64_t>(1, (devices * percent + 99) / 100)
                                     : 0;
     const bool nothing_to_do = cards == 0;

@@ -265,7 +265,7 @@ int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
             .bind(2, std::int64_t{g.year})
             .run();
         if (!g.offer.empty()) {
-            c->prepare("UPDATE cards SET offer = ?2 WHERE id = ?1")
+            c->prepare("UPDATE cards SET offer = ?2, offer_expires_at = NULL WHERE id = ?1")
                 .bind(1, id)
                 .bind(2, g.offer)
                 .run();

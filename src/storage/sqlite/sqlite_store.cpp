@@ -176,8 +176,8 @@ Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
     }
     auto id = c->last_insert_id();
     c->prepare(
-         "INSERT INTO designs (program_id, version, design_json, created_at) "
-         "VALUES (?1, 1, ?2, ?3)")
+         "INSERT INTO designs (program_id, version, design_json, created_at, published_at) "
+         "VALUES (?1, 1, ?2, ?3, ?3 * 1000)")
         .bind(1, id)
         .bind(2, p.design_json)
         .bind(3, p.now)

