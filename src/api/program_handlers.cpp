@@ -1,4 +1,5 @@
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -200,6 +201,109 @@ net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& r
                                    {"transactions", s.transactions},
                                    {"pointsEarned", s.points_earned},
                                    {"pointsRedeemed", s.points_redeemed}},
+                      rc.request);
+}
+
+// GET /api/v1/programs/{slug}/stats/daily?days=30: per-day series for charts, days in the
+// program's time zone (its offset today), oldest first, days without activity as zeros.
+net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
+    }
+    std::int64_t days = 30;
+    if (auto it = rc.query.find("days"); it != rc.query.end()) {
+        const auto& t = it->second;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), days);
+        if (ec != std::errc() || end != t.data() + t.size() || days < 1 || days > 366) {
+            co_return fail(invalid("days", "must be a whole number from 1 to 366"), rc.request);
+        }
+    }
+    const auto zone = domain::find_time_zone(program->time_zone);
+    const std::int64_t now = unix_seconds(std::chrono::system_clock::now());
+    const std::int64_t offset = zone ? zone->offset_at(now) : 0;
+    const std::int64_t today = (now + offset) / 86400;
+    const std::int64_t first = today - days + 1;
+    const std::int64_t since = first * 86400 - offset;
+    const ProgramId id = program->id;
+    auto rows =
+        co_await ctx.db.run([&](storage::Store& s) { return s.daily_stats(id, since, offset); });
+    std::map<std::int64_t, const storage::DailyStats*> by_day;
+    for (const auto& r : rows) {
+        by_day[r.day] = &r;
+    }
+    auto counts = [](const std::map<std::string, std::int64_t>& m) {
+        json::object o;
+        for (const auto& [k, v] : m) {
+            o[k] = v;
+        }
+        return o;
+    };
+    json::array out;
+    const storage::DailyStats empty;
+    for (std::int64_t d = first; d <= today; ++d) {
+        const auto it = by_day.find(d);
+        const auto& r = it != by_day.end() ? *it->second : empty;
+        std::int64_t issued = 0;
+        for (const auto& [_, n] : r.cards_by_source) {
+            issued += n;
+        }
+        out.push_back(json::object{
+            {"date", format_iso8601(SysTime(std::chrono::seconds(d * 86400))).substr(0, 10)},
+            {"cardsIssued", issued},
+            {"cardsBySource", counts(r.cards_by_source)},
+            {"installs", counts(r.installs)},
+            {"removals", counts(r.removals)},
+            {"transactions", r.transactions},
+            {"pointsEarned", r.points_earned},
+            {"pointsRedeemed", r.points_redeemed}});
+    }
+    co_return json_ok(
+        http::status::ok,
+        json::object{
+            {"program", program->slug}, {"timeZone", program->time_zone}, {"days", std::move(out)}},
+        rc.request);
+}
+
+// GET /api/v1/programs/{slug}/cards?q=<text>&limit=20: card number prefix or holder's
+// name, phone or e-mail containing the text; newest first.
+net::awaitable<Response> handle_search_cards(ApiContext& ctx, RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return fail(who.error(), rc.request);
+    }
+    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    if (!program) {
+        co_return fail(program.error(), rc.request);
+    }
+    std::string q;
+    if (auto it = rc.query.find("q"); it != rc.query.end()) {
+        q = it->second;
+    }
+    if (q.size() > 100 || !domain::is_clean_text(q)) {
+        co_return fail(invalid("q", "must be at most 100 characters of text"), rc.request);
+    }
+    std::int64_t limit = 20;
+    if (auto it = rc.query.find("limit"); it != rc.query.end()) {
+        const auto& t = it->second;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), limit);
+        if (ec != std::errc() || end != t.data() + t.size() || limit < 1 || limit > 100) {
+            co_return fail(invalid("limit", "must be from 1 to 100"), rc.request);
+        }
+    }
+    const ProgramId id = program->id;
+    const int n = static_cast<int>(limit);
+    auto cards = co_await ctx.db.run([&](storage::Store& s) { return s.search_cards(id, q, n); });
+    json::array out;
+    for (const auto& c : cards) {
+        out.push_back(card_view(ctx, *program, c));
+    }
+    co_return json_ok(http::status::ok,
+                      json::object{{"program", program->slug}, {"cards", std::move(out)}},
                       rc.request);
 }
 

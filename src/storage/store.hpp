@@ -132,6 +132,13 @@ struct BirthdayGrant {
     int limit = 1000;  // cards per call (one transaction)
 };
 
+// One day of a program's activity (issue 6's charts); days in the caller's offset.
+struct DailyStats {
+    std::int64_t day = 0;  // days since 1970-01-01 (local)
+    std::map<std::string, std::int64_t> cards_by_source, installs, removals;  // by wallet
+    std::int64_t transactions = 0, points_earned = 0, points_redeemed = 0;
+};
+
 struct ProgramStats {
     std::int64_t cards = 0, verified_cards = 0, referrals = 0;
     std::map<std::string, std::int64_t> cards_by_source;
@@ -499,6 +506,16 @@ public:
     // Credits up to grant.limit cards in one transaction; returns how many.
     virtual int grant_birthdays(const BirthdayGrant& grant) = 0;
     [[nodiscard]] virtual ProgramStats program_stats(ProgramId program) = 0;
+    // Days from `since` (unix seconds) on, bucketed with `offset_seconds` added; only days
+    // with activity.
+    [[nodiscard]] virtual std::vector<DailyStats> daily_stats(ProgramId program,
+                                                              std::int64_t since,
+                                                              std::int64_t offset_seconds) = 0;
+    // Cards whose number starts with `query` or whose holder's name, phone or e-mail
+    // contains it (empty: the newest), newest first.
+    [[nodiscard]] virtual std::vector<domain::Card> search_cards(ProgramId program,
+                                                                 std::string_view query,
+                                                                 int limit) = 0;
 
     // Design versions and rollouts (issue 6). A new version is not published yet.
     virtual std::int64_t add_design_version(const NewDesignVersion& version) = 0;

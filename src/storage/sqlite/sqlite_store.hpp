@@ -93,6 +93,10 @@ public:
     std::vector<domain::Program> list_programs() override;
     int grant_birthdays(const BirthdayGrant& grant) override;
     ProgramStats program_stats(ProgramId program) override;
+    std::vector<DailyStats> daily_stats(ProgramId program, std::int64_t since,
+                                        std::int64_t offset_seconds) override;
+    std::vector<domain::Card> search_cards(ProgramId program, std::string_view query,
+                                           int limit) override;
     bool mark_google_saved(CardId card, std::int64_t now_ms) override;
     bool take_google_notice(CardId card, std::int64_t now_ms) override;
     bool record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
