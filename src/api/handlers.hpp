@@ -34,6 +34,8 @@ net::awaitable<Response> handle_join_page(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_submit(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_join_verify(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_search_cards(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_save_identity(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_identities(ApiContext& ctx, RequestContext& rc);
 // PUT /api/v1/identities/{id}/relay-keys; `on_saved` gets the identity with its new keys.
@@ -64,5 +66,10 @@ net::awaitable<Response> handle_list_deliveries(ApiContext& ctx, RequestContext&
 net::awaitable<Response> handle_list_events(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_transaction(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContext& rc);
+// The merchant console (console_handlers.cpp) and the program list it starts from.
+net::awaitable<Response> handle_console_page(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_console_script(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_console_stylesheet(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_programs(ApiContext& ctx, RequestContext& rc);
 
 }  // namespace cardsmith::api

@@ -14,8 +14,11 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::post, "/api/v1/merchants", bind(handle_create_merchant));
     router.add(V::get, "/api/v1/templates", bind(handle_list_templates));
     router.add(V::post, "/api/v1/programs", bind(handle_create_program));
+    router.add(V::get, "/api/v1/programs", bind(handle_list_programs));
     router.add(V::get, "/api/v1/programs/{slug}", bind(handle_get_program));
     router.add(V::get, "/api/v1/programs/{slug}/stats", bind(handle_program_stats));
+    router.add(V::get, "/api/v1/programs/{slug}/stats/daily", bind(handle_program_daily_stats));
+    router.add(V::get, "/api/v1/programs/{slug}/cards", bind(handle_search_cards));
     router.add(V::patch, "/api/v1/programs/{slug}", bind(handle_patch_program));
     router.add(V::post, "/api/v1/webhooks", bind(handle_create_webhook));
     router.add(V::get, "/api/v1/webhooks", bind(handle_list_webhooks));
@@ -53,6 +56,9 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/g/{serial}", bind(handle_google_save));
     router.add(V::post, "/google/callback", bind(handle_google_callback), {64 * 1024});
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
+    router.add(V::get, "/console", bind(handle_console_page));
+    router.add(V::get, "/assets/console.js", bind(handle_console_script));
+    router.add(V::get, "/assets/console.css", bind(handle_console_stylesheet));
     router.add(V::get, "/images/{slug}/{file}", bind(handle_program_image));
     router.add(V::get, "/join/{slug}", bind(handle_join_page));
     router.add(V::post, "/join/{slug}", bind(handle_join_submit), {16 * 1024});

@@ -508,8 +508,7 @@ public:
     [[nodiscard]] virtual ProgramStats program_stats(ProgramId program) = 0;
     // Days from `since` (unix seconds) on, bucketed with `offset_seconds` added; only days
     // with activity.
-    [[nodiscard]] virtual std::vector<DailyStats> daily_stats(ProgramId program,
-                                                              std::int64_t since,
+    [[nodiscard]] virtual std::vector<DailyStats> daily_stats(ProgramId program, std::int64_t since,
                                                               std::int64_t offset_seconds) = 0;
     // Cards whose number starts with `query` or whose holder's name, phone or e-mail
     // contains it (empty: the newest), newest first.
