@@ -62,6 +62,30 @@ inline long proc_status_kb(pid_t pid, const char* field) {
     return 0;
 }
 
+// A field of /proc/<pid>/io (rchar, wchar: bytes through read/write system calls;
+// write_bytes: bytes sent to the block device); 0 when absent.
+inline double proc_io_bytes(pid_t pid, const char* field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+    const std::string key = std::string(field) + ":";
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(key, 0) == 0) {
+            return std::strtod(line.c_str() + key.size(), nullptr);
+        }
+    }
+    return 0;
+}
+
+// CPU seconds every core spent busy so far (/proc/stat: user, nice, system, irq, softirq,
+// steal), to tell what other processes used during a measurement.
+inline double machine_busy_seconds() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    return (user + nice + system + irq + softirq + steal) /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // User + system CPU seconds of a process (fields 14 and 15 of /proc/<pid>/stat).
 inline double process_cpu_seconds(pid_t pid) {
     const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");

@@ -16,14 +16,18 @@
 // fake's first and last 200 answer, pushes/s, every device answered 200 at least once;
 // the server's VmRSS every 100 ms (peak, final; VmHWM too), the database and WAL sizes
 // every 100 ms (before, peak, after), the outbox rows every second (SELECT COUNT(*) on a
-// read-only connection), the server's and this process's CPU, and the latency of
+// read-only connection), the CPU of the server, of this process and of everything else
+// (/proc/stat), the server's reads and writes (/proc/<pid>/io), and the latency of
 // `GET /api/v1/rollouts/{id}` polled every 250 ms while it runs.
 //
 // usage: rollout_bench [--cards N] [--chunk N] [--apns-connections N] [--threads N]
-//                      [--timeout S] [--server CARDSMITH] [--keep]
+//                      [--storage-threads N] [--cards-per-second N]
+//                      [--timeout S] [--server CARDSMITH] [--keep] [--sorted-tokens]
 //   defaults: 1,000,000 cards; [rollouts] chunk unset (the server's default, 2000);
-//   apns.connections 2; server.threads = cpu_threads = nproc; give up 1800 s after the
-//   PATCH; --keep leaves the temp folder (database, server.log, timeline.csv).
+//   apns.connections 2; server.threads = cpu_threads = nproc; storage.threads unset
+//   (the server's default, 2); rollouts.cards_per_second unset (no limit); give up 1800 s
+//   after the PATCH; --keep leaves the temp folder (database, server.log, timeline.csv);
+//   --sorted-tokens (diagnosis): push tokens increasing with the card, as push_bench's.
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
@@ -33,7 +37,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -63,16 +66,20 @@ constexpr const char* kAdminKey = "bench-admin-key-0123456789";
 constexpr const char* kSlug = "bench";
 constexpr const char* kUsage =
     "usage: rollout_bench [--cards N] [--chunk N] [--apns-connections N] [--threads N]\n"
-    "                     [--timeout S] [--server CARDSMITH] [--keep]";
+    "                     [--storage-threads N] [--cards-per-second N]\n"
+    "                     [--timeout S] [--server CARDSMITH] [--keep] [--sorted-tokens]";
 
 struct Options {
     std::size_t cards = 1'000'000;
-    int chunk = 0;  // 0: the server's default
+    int chunk = 0;             // 0: the server's default
+    int cards_per_second = 0;  // 0: the server's default (no limit)
     unsigned apns_connections = 2;
-    unsigned threads = 0;  // 0: nproc
+    unsigned threads = 0;          // 0: nproc
+    unsigned storage_threads = 0;  // 0: the server's default (2)
     double timeout = 1800;
     std::string binary = CARDSMITH_BINARY;
     bool keep = false;
+    bool sorted_tokens = false;  // diagnosis (rollout_seed.hpp)
 };
 
 double mb(double bytes) { return bytes / (1024.0 * 1024.0); }
@@ -176,6 +183,8 @@ void write_config(const Bench& b) {
         << "port_file = \"" << b.port_file.string() << "\"\n"
         << "threads = " << b.threads << "\ncpu_threads = " << b.threads << "\n"
         << "[storage]\nurl = \"sqlite:" << b.db.string() << "\"\n"
+        << (b.opt.storage_threads > 0 ? "threads = " + std::to_string(b.opt.storage_threads) + "\n"
+                                      : std::string())
         << "[admin]\nkey = \"" << kAdminKey << "\"\n"
         << "[apple]\n"
         << "cert = \"" << (b.certs / "pass.pem").string() << "\"\n"
@@ -185,8 +194,14 @@ void write_config(const Bench& b) {
         << "[apns]\nhost = \"127.0.0.1\"\nport = " << b.fake->port() << "\n"
         << "ca_file = \"" << (b.certs / "root-ca.pem").string() << "\"\n"
         << "connections = " << b.opt.apns_connections << "\n";
-    if (b.opt.chunk > 0) {
-        out << "[rollouts]\nchunk = " << b.opt.chunk << "\n";
+    if (b.opt.chunk > 0 || b.opt.cards_per_second > 0) {
+        out << "[rollouts]\n";
+        if (b.opt.chunk > 0) {
+            out << "chunk = " << b.opt.chunk << "\n";
+        }
+        if (b.opt.cards_per_second > 0) {
+            out << "cards_per_second = " << b.opt.cards_per_second << "\n";
+        }
     }
     out << "[log]\nlevel = \"warn\"\n";
 }
@@ -228,9 +243,8 @@ void set_up(Bench& b) {
     std::int64_t program = 0, version = 0;
     {
         ReadOnlyDb r(b.db);
-        const auto row =
-            r.row(std::string("SELECT id, design_version FROM programs WHERE slug = '") + kSlug +
-                  "'");
+        const auto row = r.row(
+            std::string("SELECT id, design_version FROM programs WHERE slug = '") + kSlug + "'");
         if (row.size() != 2) {
             throw std::runtime_error("program not found in the database");
         }
@@ -244,16 +258,18 @@ void set_up(Bench& b) {
     so.cards = b.opt.cards;
     so.pass_type_id = kPassType;
     so.salt = random::uniform(UINT64_MAX);
+    so.sorted_tokens = b.opt.sorted_tokens;
     const auto seeded = seed_cards(so);
     std::printf(
         "set-up: merchant and program \"%s\" (template coffee, design version %lld) via the API; "
         "then, the server stopped, %zu cards, %zu devices and %zu registrations (one device per "
-        "card, wallet apple, %s, distinct 64-hex tokens) inserted straight into its SQLite "
+        "card, wallet apple, %s, distinct 64-hex tokens%s) inserted straight into its SQLite "
         "database in %zu transactions, %.1f s. (The set-up bypasses the API because creating a "
         "million cards and registering a million devices through it would take about 5 minutes "
         "at push_bench's 6,200-6,500/s, none of it measured here.)\n",
         kSlug, static_cast<long long>(version), seeded.cards, seeded.cards, seeded.registrations,
-        kPassType, seeded.transactions, seeded.seconds);
+        kPassType, b.opt.sorted_tokens ? " increasing with the card (--sorted-tokens)" : "",
+        seeded.transactions, seeded.seconds);
 }
 
 struct RolloutRow {
@@ -271,8 +287,13 @@ RolloutRow read_rollout(const fs::path& db, std::int64_t id) {
     if (row.size() != 7) {
         throw std::runtime_error("rollout " + std::to_string(id) + " not in the database");
     }
-    return {std::stoll(row[0]), std::stoll(row[1]), std::stoll(row[2]), std::stoll(row[3]),
-            std::stoll(row[4]), std::stoll(row[5]), row[6]};
+    return {std::stoll(row[0]),
+            std::stoll(row[1]),
+            std::stoll(row[2]),
+            std::stoll(row[3]),
+            std::stoll(row[4]),
+            std::stoll(row[5]),
+            row[6]};
 }
 
 void print_progress(const Sample& s, const std::string& state) {
@@ -293,62 +314,74 @@ void write_timeline(const fs::path& file, const std::vector<Sample>& samples) {
     }
 }
 
-void rollout(Bench& b, double ceiling) {
-    const fs::path wal = b.db.string() + "-wal";
-    const pid_t pid = b.server->pid();
-    const long rss_before = proc_status_kb(pid, "VmRSS");
-    const auto db_before = size_of(b.db), wal_before = size_of(wal);
-    RolloutSampler sampler(pid, b.db, *b.fake);
-    test::Client http(b.server->port());
-    const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + b.merchant_key}};
+// What /proc says about the server (and this process, and the machine) at one moment.
+struct Counters {
+    Clock::time_point at;
+    double server_cpu = 0, self_cpu = 0, machine_busy = 0;
+    double rchar = 0, wchar = 0, disk = 0;  // the server's /proc/<pid>/io
+};
 
-    const double cpu0 = process_cpu_seconds(pid), self0 = self_cpu_seconds();
-    const auto t0 = Clock::now();
-    const std::int64_t t0_unix = unix_ms();
-    sampler.start(t0);
-    auto headers = auth;
-    headers["Content-Type"] = "application/json";
-    const auto patched = expect(http.request(test::bhttp::verb::patch, "/api/v1/programs/bench/design",
-                                             R"({"colors":{"background":"#0A5C36"}})", headers),
-                                200, "PATCH design");
+Counters read_counters(pid_t server) {
+    return {Clock::now(),
+            process_cpu_seconds(server),
+            self_cpu_seconds(),
+            machine_busy_seconds(),
+            proc_io_bytes(server, "rchar"),
+            proc_io_bytes(server, "wchar"),
+            proc_io_bytes(server, "write_bytes")};
+}
+
+// The rollout the PATCH started.
+struct Started {
+    std::int64_t id = 0;
+    std::size_t devices = 0;
+};
+
+Started patch_design(test::Client& http, const std::string& key, Clock::time_point t0) {
+    const auto patched = expect(
+        http.request(test::bhttp::verb::patch, std::string("/api/v1/programs/") + kSlug + "/design",
+                     R"({"colors":{"background":"#0A5C36"}})",
+                     {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}}),
+        200, "PATCH design");
     const double patch_s = secs(Clock::now() - t0);
     const auto body = test::json_of(patched);
     if (body.at("rollout").is_null()) {
         throw std::runtime_error("the PATCH started no rollout: " + patched.body());
     }
-    const std::int64_t id = body.at("rollout").at("id").to_number<std::int64_t>();
-    const auto devices =
-        static_cast<std::size_t>(body.at("rollout").at("devicesTotal").to_number<std::int64_t>());
+    const auto& r = body.at("rollout");
+    Started out{r.at("id").to_number<std::int64_t>(),
+                static_cast<std::size_t>(r.at("devicesTotal").to_number<std::int64_t>())};
     std::printf(
-        "PATCH /api/v1/programs/%s/design {\"colors\":{\"background\":\"#0A5C36\"}}: 200 in %.2f s; "
-        "rollout %lld of %lld cards to %lld devices\n",
-        kSlug, patch_s, static_cast<long long>(id),
-        static_cast<long long>(body.at("rollout").at("cardsTotal").to_number<std::int64_t>()),
-        static_cast<long long>(devices));
+        "PATCH /api/v1/programs/%s/design {\"colors\":{\"background\":\"#0A5C36\"}}: 200 in "
+        "%.2f s; rollout %lld of %lld cards to %zu devices\n",
+        kSlug, patch_s, static_cast<long long>(out.id),
+        static_cast<long long>(r.at("cardsTotal").to_number<std::int64_t>()), out.devices);
+    return out;
+}
 
+// Polls GET /api/v1/rollouts/{id} every 250 ms until the rollout is done and the fake has
+// answered 200 `devices` times; a progress line every 10 s. Returns the GET latencies (ms).
+std::vector<double> wait_for_rollout(Bench& b, test::Client& http, const Started& rollout,
+                                     RolloutSampler& sampler, Clock::time_point t0) {
+    const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + b.merchant_key}};
+    const std::string target = "/api/v1/rollouts/" + std::to_string(rollout.id);
     std::vector<double> get_ms;
-    std::string state;
     auto next_print = t0 + std::chrono::seconds(10);
     const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(b.opt.timeout));
-    std::optional<Clock::time_point> all_answered;
     for (;;) {
         const auto at = Clock::now();
-        const auto got = expect(http.request(test::bhttp::verb::get,
-                                             "/api/v1/rollouts/" + std::to_string(id), "", auth),
-                                200, "GET rollout");
+        const auto got =
+            expect(http.request(test::bhttp::verb::get, target, "", auth), 200, "GET rollout");
         get_ms.push_back(secs(Clock::now() - at) * 1000.0);
         const auto r = test::json_of(got);
-        state = json::value_to<std::string>(r.at("state"));
+        const auto state = json::value_to<std::string>(r.at("state"));
         sampler.cards_done = r.at("cardsDone").to_number<std::int64_t>();
-        if (!all_answered && b.fake->count_ok() >= devices) {
-            all_answered = Clock::now();
-        }
         if (state != "running" && state != "done") {
             throw std::runtime_error("rollout " + state + ": " + got.body());
         }
-        if (state == "done" && all_answered) {
-            break;
+        if (state == "done" && b.fake->count_ok() >= rollout.devices) {
+            return get_ms;
         }
         if (Clock::now() >= next_print) {
             print_progress(sampler.last(), state);
@@ -364,37 +397,49 @@ void rollout(Bench& b, double ceiling) {
         }
         std::this_thread::sleep_until(at + std::chrono::milliseconds(250));
     }
-    const double cpu1 = process_cpu_seconds(pid), self1 = self_cpu_seconds();
-    const double busy_s = secs(Clock::now() - t0);
-    // Outcomes are written back in batches after the answers: wait for the outbox to empty.
-    const auto drain_deadline = Clock::now() + std::chrono::seconds(120);
-    while (sampler.outbox_rows() != 0 && Clock::now() < drain_deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // one more memory sample
-    const long rss_after = proc_status_kb(pid, "VmRSS"), hwm = proc_status_kb(pid, "VmHWM");
-    const auto db_after = size_of(b.db), wal_after = size_of(wal);
-    sampler.stop();
-    write_timeline(b.dir / "timeline.csv", sampler.samples());
+}
 
-    const auto row = read_rollout(b.db, id);
-    const auto pushes = b.fake->pushes();
+// The fake's record: answers, 200s, distinct tokens answered 200, first and last 200.
+struct Answers {
+    std::size_t all = 0, ok = 0, tokens = 0;
     Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+};
+
+Answers answers_of(const testing::FakeApns& fake) {
+    const auto pushes = fake.pushes();
+    Answers a;
+    a.all = pushes.size();
     std::unordered_set<std::string> tokens;
     tokens.reserve(pushes.size());
-    std::size_t ok = 0;
     for (const auto& p : pushes) {
         if (p.status == 200) {
-            ++ok;
-            first = std::min(first, p.at);
-            last = std::max(last, p.at);
+            ++a.ok;
+            a.first = std::min(a.first, p.at);
+            a.last = std::max(a.last, p.at);
             tokens.insert(p.device_token);
         }
     }
+    a.tokens = tokens.size();
+    return a;
+}
+
+// Sizes and memory before the PATCH and after the outbox drained.
+struct Footprint {
+    long rss_kb = 0, hwm_kb = 0;
+    std::uintmax_t db = 0, wal = 0;
+};
+
+Footprint footprint(pid_t server, const fs::path& db) {
+    return {proc_status_kb(server, "VmRSS"), proc_status_kb(server, "VmHWM"), size_of(db),
+            size_of(db.string() + "-wal")};
+}
+
+void print_pushes(const RolloutRow& row, const Answers& a, const Started& rollout,
+                  Clock::time_point t0, std::int64_t t0_unix, double ceiling) {
     const double done_s = static_cast<double>(row.finished - t0_unix) / 1000.0;
-    const double last_s = secs(last - t0), first_s = secs(first - t0);
-    const double rate = static_cast<double>(tokens.size()) / last_s;
-    const double sending = secs(last - first);
+    const double first_s = secs(a.first - t0), last_s = secs(a.last - t0);
+    const double rate = static_cast<double>(a.tokens) / last_s;
+    const double sending = secs(a.last - a.first);
     std::printf(
         "rollout: %lld of %lld cards re-tagged, %lld pushes queued; started %.2f s, last card "
         "re-tagged (done) %.2f s after the PATCH: %.0f cards/s\n",
@@ -405,40 +450,87 @@ void rollout(Bench& b, double ceiling) {
         "pushes: %zu of %zu devices answered 200 (%zu answers, %zu of them 200); first %.2f s, "
         "last %.2f s after the PATCH: %.0f pushes/s from the PATCH (%.1f%% of the apns::Client "
         "ceiling %.0f/s), first to last %.2f s = %.0f/s; goal < 120 s: %s\n",
-        tokens.size(), devices, pushes.size(), ok, first_s, last_s, rate, 100.0 * rate / ceiling,
-        ceiling, sending, static_cast<double>(tokens.size()) / sending,
-        last_s < 120 && tokens.size() == devices ? "met" : "MISSED");
+        a.tokens, rollout.devices, a.all, a.ok, first_s, last_s, rate, 100.0 * rate / ceiling,
+        ceiling, sending, static_cast<double>(a.tokens) / sending,
+        last_s < 120 && a.tokens == rollout.devices ? "met" : "MISSED");
+}
+
+void print_resources(const RolloutSampler& s, const Footprint& before, const Footprint& after,
+                     const fs::path& db) {
     std::printf(
         "outbox: peak %.0f rows at %.1f s (COUNT(*) every 1 s, %zu counts, mean %.0f ms, max %.0f "
         "ms); empty %s after the PATCH; now %s\n",
-        sampler.outbox.value, sampler.outbox.t, sampler.counts,
-        sampler.counts > 0 ? sampler.count_ms_sum / static_cast<double>(sampler.counts) : 0.0,
-        sampler.count_ms_max,
-        sampler.outbox_empty_at < 0 ? "(never seen non-empty)"
-                                    : (std::to_string(std::lround(sampler.outbox_empty_at)) + " s").c_str(),
-        outbox_states(b.db).c_str());
+        s.outbox.value, s.outbox.t, s.counts,
+        s.counts > 0 ? s.count_ms_sum / static_cast<double>(s.counts) : 0.0, s.count_ms_max,
+        s.outbox_empty_at < 0 ? "(never seen non-empty)"
+                              : (std::to_string(std::lround(s.outbox_empty_at)) + " s").c_str(),
+        outbox_states(db).c_str());
     std::printf(
         "server RSS (VmRSS every 100 ms): before the PATCH %ld MB, peak %.0f MB at %.1f s, after "
         "the outbox drained %ld MB; VmHWM %ld MB; goal < 512 MB: %s\n",
-        rss_before / 1024, sampler.rss_kb.value / 1024, sampler.rss_kb.t, rss_after / 1024,
-        hwm / 1024, hwm < 512 * 1024 ? "met" : "MISSED");
+        before.rss_kb / 1024, s.rss_kb.value / 1024, s.rss_kb.t, after.rss_kb / 1024,
+        after.hwm_kb / 1024, after.hwm_kb < 512 * 1024 ? "met" : "MISSED");
     std::printf(
         "disk: before db %.0f MB + WAL %.0f MB; peak db %.0f MB (at %.1f s), WAL %.0f MB (at %.1f "
         "s), db + WAL %.0f MB (at %.1f s); after the drain db %.0f MB + WAL %.0f MB\n",
-        mb(static_cast<double>(db_before)), mb(static_cast<double>(wal_before)),
-        mb(sampler.db_bytes.value), sampler.db_bytes.t, mb(sampler.wal_bytes.value),
-        sampler.wal_bytes.t, mb(sampler.total_bytes.value), sampler.total_bytes.t,
-        mb(static_cast<double>(db_after)), mb(static_cast<double>(wal_after)));
+        mb(static_cast<double>(before.db)), mb(static_cast<double>(before.wal)),
+        mb(s.db_bytes.value), s.db_bytes.t, mb(s.wal_bytes.value), s.wal_bytes.t,
+        mb(s.total_bytes.value), s.total_bytes.t, mb(static_cast<double>(after.db)),
+        mb(static_cast<double>(after.wal)));
+}
+
+void print_cpu_and_io(const Counters& c0, const Counters& c1, std::size_t devices) {
+    const double wall = secs(c1.at - c0.at);
+    const double server = c1.server_cpu - c0.server_cpu, self = c1.self_cpu - c0.self_cpu;
+    const double other = std::max(0.0, c1.machine_busy - c0.machine_busy - server - self);
     std::printf(
-        "CPU from the PATCH until all were answered and the rollout done (%.1f s): server %.1f s (%.2f cores), bench + fake "
-        "%.1f s (%.2f cores)\n",
-        busy_s, cpu1 - cpu0, (cpu1 - cpu0) / busy_s, self1 - self0, (self1 - self0) / busy_s);
+        "CPU from the PATCH until all were answered and the rollout done (%.1f s): server %.1f s "
+        "(%.2f cores), bench + fake %.1f s (%.2f cores), other processes %.1f s (%.2f cores)\n",
+        wall, server, server / wall, self, self / wall, other, other / wall);
+    std::printf(
+        "server I/O meanwhile (/proc/<pid>/io): read() %.2f GB, write() %.2f GB (%.1f KB per "
+        "device), to the disk %.2f GB\n",
+        (c1.rchar - c0.rchar) / 1e9, (c1.wchar - c0.wchar) / 1e9,
+        (c1.wchar - c0.wchar) / 1024.0 / static_cast<double>(devices), (c1.disk - c0.disk) / 1e9);
+}
+
+// The PATCH, the wait, and the report; throws unless every card moved and every device
+// got a 200.
+void rollout(Bench& b, double ceiling) {
+    const pid_t pid = b.server->pid();
+    const Footprint before = footprint(pid, b.db);
+    RolloutSampler sampler(pid, b.db, *b.fake);
+    test::Client http(b.server->port());
+
+    const Counters c0 = read_counters(pid);
+    const auto t0 = c0.at;
+    const std::int64_t t0_unix = unix_ms();
+    sampler.start(t0);
+    const Started started = patch_design(http, b.merchant_key, t0);
+    const auto get_ms = wait_for_rollout(b, http, started, sampler, t0);
+    const Counters c1 = read_counters(pid);
+
+    // Outcomes are written back in batches after the answers: wait for the outbox to empty.
+    const auto drain_deadline = Clock::now() + std::chrono::seconds(120);
+    while (sampler.outbox_rows() != 0 && Clock::now() < drain_deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // one more memory sample
+    const Footprint after = footprint(pid, b.db);
+    sampler.stop();
+    write_timeline(b.dir / "timeline.csv", sampler.samples());
+
+    const auto row = read_rollout(b.db, started.id);
+    const auto answers = answers_of(*b.fake);
+    print_pushes(row, answers, started, t0, t0_unix, ceiling);
+    print_resources(sampler, before, after, b.db);
+    print_cpu_and_io(c0, c1, started.devices);
     std::printf(
         "GET /api/v1/rollouts/%lld every 250 ms meanwhile: %zu requests, p50 %.1f ms, p99 %.1f ms, "
         "max %.1f ms\n",
-        static_cast<long long>(id), get_ms.size(), percentile(get_ms, 0.5),
+        static_cast<long long>(started.id), get_ms.size(), percentile(get_ms, 0.5),
         percentile(get_ms, 0.99), percentile(get_ms, 1.0));
-    if (tokens.size() != devices || row.cards_done != row.cards_total) {
+    if (answers.tokens != started.devices || row.cards_done != row.cards_total) {
         throw std::runtime_error("not every device was pushed or not every card moved");
     }
 }
@@ -477,8 +569,12 @@ Options parse(int argc, char** argv) {
             o.cards = static_cast<std::size_t>(number(i));
         } else if (a == "--chunk") {
             o.chunk = static_cast<int>(number(i));
+        } else if (a == "--cards-per-second") {
+            o.cards_per_second = static_cast<int>(number(i));
         } else if (a == "--apns-connections") {
             o.apns_connections = static_cast<unsigned>(number(i));
+        } else if (a == "--storage-threads") {
+            o.storage_threads = static_cast<unsigned>(number(i));
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(number(i));
         } else if (a == "--timeout") {
@@ -487,6 +583,8 @@ Options parse(int argc, char** argv) {
             o.binary = args[++i];
         } else if (a == "--keep") {
             o.keep = true;
+        } else if (a == "--sorted-tokens") {
+            o.sorted_tokens = true;
         } else if (a == "--help" || a == "-h") {
             throw std::invalid_argument(kUsage);
         } else {
@@ -530,16 +628,21 @@ void run(Bench& b, int argc, char** argv) {
     write_config(b);
     std::printf(
         "server: %s serve (Release, SQLite in %s, server.threads = cpu_threads = %u, "
-        "storage.threads 2 (default), apns.connections = %u, rollouts.chunk = %s, log.level = "
+        "storage.threads = %s, apns.connections = %u, rollouts.chunk = %s%s, log.level = "
         "warn); fake APNs in this process: 1 thread, 1000 streams/connection, client "
         "certificate required, pushes recorded\n",
-        b.opt.binary.c_str(), b.dir.c_str(), b.threads, b.opt.apns_connections,
-        b.opt.chunk > 0 ? std::to_string(b.opt.chunk).c_str() : "2000 (default)");
+        b.opt.binary.c_str(), b.dir.c_str(), b.threads,
+        b.opt.storage_threads > 0 ? std::to_string(b.opt.storage_threads).c_str() : "2 (default)",
+        b.opt.apns_connections,
+        b.opt.chunk > 0 ? std::to_string(b.opt.chunk).c_str() : "2000 (default)",
+        b.opt.cards_per_second > 0
+            ? (", rollouts.cards_per_second = " + std::to_string(b.opt.cards_per_second)).c_str()
+            : "");
 
     set_up(b);
     start_server(b);
-    const auto run = run_apns_client(b.certs, b.fake->port(), b.opt.apns_connections,
-                                     b.opt.cards, 1000, random::hex(32), kPassType);
+    const auto run = run_apns_client(b.certs, b.fake->port(), b.opt.apns_connections, b.opt.cards,
+                                     1000, random::hex(32), kPassType);
     if (run.ok != b.opt.cards) {
         throw std::runtime_error("apns ceiling: only " + std::to_string(run.ok) + " pushes ok");
     }
@@ -547,8 +650,7 @@ void run(Bench& b, int argc, char** argv) {
     std::printf(
         "ceiling: apns::Client in this process, %zu pushes to the same fake over %u connections, "
         "1000 in flight: %.0f pushes/s (%.2f s)\n",
-        b.opt.cards, b.opt.apns_connections, run.rate,
-        static_cast<double>(b.opt.cards) / run.rate);
+        b.opt.cards, b.opt.apns_connections, run.rate, static_cast<double>(b.opt.cards) / run.rate);
     rollout(b, run.rate);
     std::printf("server error lines: %s\n", server_errors(b.log).c_str());
     after_stop(b);

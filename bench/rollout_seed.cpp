@@ -101,6 +101,16 @@ std::string base64url_of(std::uint64_t salt, std::uint64_t i, std::size_t chars)
     return out;
 }
 
+// i in 16 hex digits, most significant first.
+std::string hex_index(std::uint64_t i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (std::size_t at = 16; at > 0; --at, i >>= 4) {
+        out[at - 1] = kHex[i & 0xf];
+    }
+    return out;
+}
+
 char luhn_digit(const std::string& digits) {
     int sum = 0;
     bool doubled = true;
@@ -171,6 +181,7 @@ SeedResult seed_cards(const SeedOptions& o) {
         "INSERT INTO registrations (device_id, card_id, pass_type_id, push_token, token_at, "
         "created_at, wallet) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'apple')");
 
+    const std::string token_prefix = hex_of(o.salt + 5, 0, 3);  // 48 hex digits
     SeedResult r;
     for (std::size_t done = 0; done < o.cards;) {
         const std::size_t end = std::min(o.cards, done + o.per_transaction);
@@ -197,7 +208,8 @@ SeedResult seed_cards(const SeedOptions& o) {
             bind_int(d, registration.get(), 1, device_id);
             bind_int(d, registration.get(), 2, card_id);
             bind_text(d, registration.get(), 3, o.pass_type_id);
-            bind_text(d, registration.get(), 4, hex_of(o.salt + 4, i, 4));
+            bind_text(d, registration.get(), 4,
+                      o.sorted_tokens ? token_prefix + hex_index(i) : hex_of(o.salt + 4, i, 4));
             bind_int(d, registration.get(), 5, now_ms);
             bind_int(d, registration.get(), 6, now_s);
             run(d, registration.get(), "insert registration");

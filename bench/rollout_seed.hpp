@@ -24,6 +24,9 @@ struct SeedOptions {
     std::string pass_type_id;
     std::size_t per_transaction = 100'000;
     std::uint64_t salt = 0;  // varies the tokens between runs
+    // Diagnosis: tokens that share a prefix and increase with the card (push_bench's), so
+    // the outbox's token indexes see appends instead of random inserts.
+    bool sorted_tokens = false;
 };
 
 struct SeedResult {
