@@ -61,6 +61,19 @@ net::awaitable<bool> RolloutRunner::advance_all() {
         chunk = std::clamp(options_.cards_per_second / 10, 1, options_.chunk);
         pause = std::chrono::milliseconds(1000LL * chunk / options_.cards_per_second);
     }
+    if (!ids.empty() && options_.max_pending > 0) {
+        const std::int64_t cap = options_.max_pending;
+        const std::int64_t now = now_unix_millis();
+        const auto pending =
+            co_await db_.run([cap, now](storage::Store& s) { return s.due_outbox(now, cap); });
+        if (pending >= cap) {
+            // Let the dispatcher drain first (it is sending: no need to wake it).
+            pace_.expires_after(std::chrono::milliseconds(20));
+            error_code ec;
+            co_await pace_.async_wait(net::redirect_error(net::use_awaitable, ec));
+            co_return true;
+        }
+    }
     for (const std::int64_t id : ids) {
         if (stopping_) {
             co_return false;

@@ -16,6 +16,9 @@ struct RolloutRunnerOptions {
     int chunk = 2000;                      // cards per transaction
     int cards_per_second = 0;              // 0: no limit (rollouts.cards_per_second)
     std::chrono::milliseconds poll{2000};  // look for rollouts started elsewhere (CLI)
+    // Backpressure: no new chunk while the outbox holds this many pending rows (the
+    // dispatcher sends ~8,000 at once); a backlog only makes each push dearer.
+    std::int64_t max_pending = 8000;
 };
 
 class RolloutRunner : public std::enable_shared_from_this<RolloutRunner> {

@@ -467,6 +467,9 @@ public:
     // Puts dead rows back to pending (operator's retry); returns how many.
     virtual int retry_dead_outbox(std::int64_t now_ms) = 0;
     [[nodiscard]] virtual OutboxCounts outbox_counts() = 0;
+    // Outbox rows due now, counted up to `cap` (cheap: a rollout's backpressure; rows
+    // waiting for a retry or a paused channel do not count).
+    [[nodiscard]] virtual std::int64_t due_outbox(std::int64_t now_ms, std::int64_t cap) = 0;
 
     // Apple identities. save_identity inserts, or replaces the certificate and key of the
     // merchant's identity with the same pass type id (renewal); conflict when another

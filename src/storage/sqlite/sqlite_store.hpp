@@ -68,6 +68,7 @@ public:
     int release_outbox_claims(std::int64_t now_ms) override;
     int retry_dead_outbox(std::int64_t now_ms) override;
     OutboxCounts outbox_counts() override;
+    std::int64_t due_outbox(std::int64_t now_ms, std::int64_t cap) override;
 
     // sqlite_identity_store.cpp
     Outcome<domain::Identity> save_identity(const domain::Identity& identity,

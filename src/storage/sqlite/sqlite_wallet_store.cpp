@@ -549,6 +549,15 @@ int SqliteStore::retry_dead_outbox(std::int64_t now_ms) {
     return n;
 }
 
+std::int64_t SqliteStore::due_outbox(std::int64_t now_ms, std::int64_t cap) {
+    auto c = lease();
+    auto st = c->prepare(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE state = 'pending' AND "
+        "not_before <= ?1 LIMIT ?2)");
+    st.bind(1, now_ms).bind(2, cap);
+    return st.step() ? st.int64(0) : 0;
+}
+
 OutboxCounts SqliteStore::outbox_counts() {
     auto c = lease();
     OutboxCounts out;
