@@ -15,10 +15,6 @@ namespace cardsmith::api {
 namespace json = boost::json;
 namespace {
 
-json::value iso_ms_or_null(std::int64_t ms) {
-    return ms == 0 ? json::value(nullptr) : json::value(iso(ms / 1000));
-}
-
 double rate(std::int64_t part, std::int64_t whole) {
     return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
@@ -188,11 +184,7 @@ net::awaitable<Response> handle_get_campaign(ApiContext& ctx, RequestContext& rc
 
 // GET /api/v1/programs/{slug}/campaigns: the latest 100, newest first.
 net::awaitable<Response> handle_list_campaigns(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    auto program = co_await async_own_program(ctx, rc);
     if (!program) {
         co_return fail(program.error(), rc.request);
     }

@@ -18,12 +18,6 @@ namespace cardsmith::api {
 namespace json = boost::json;
 namespace {
 
-std::string iso_ms(std::int64_t ms) { return ms == 0 ? std::string() : iso(ms / 1000); }
-
-json::value iso_or_null(std::int64_t ms) {
-    return ms == 0 ? json::value(nullptr) : json::value(iso_ms(ms));
-}
-
 // ?name=<int in [lo, hi]>; absent → fallback.
 Result<std::int64_t> query_int(const RequestContext& rc, const std::string& name, std::int64_t lo,
                                std::int64_t hi, std::int64_t fallback) {
@@ -80,9 +74,9 @@ json::object rollout_view(const ApiContext& ctx, const storage::Rollout& r,
             {"progress", std::min(1.0, progress)},
             {"ratePerSecond", static_cast<std::int64_t>(rate + 0.5)},
             {"etaSeconds", eta},
-            {"createdAt", iso_or_null(r.created_at)},
-            {"startedAt", iso_or_null(r.started_at)},
-            {"finishedAt", iso_or_null(r.finished_at)},
+            {"createdAt", iso_ms_or_null(r.created_at)},
+            {"startedAt", iso_ms_or_null(r.started_at)},
+            {"finishedAt", iso_ms_or_null(r.finished_at)},
             {"links", {{"self", ctx.public_url + "/api/v1/rollouts/" + std::to_string(r.id)}}}};
 }
 
@@ -172,23 +166,6 @@ net::awaitable<Response> save_version(ApiContext& ctx, RequestContext& rc,
     co_return json_ok(http::status::ok, body, rc.request);
 }
 
-struct Owned {
-    domain::Principal who;
-    domain::Program program;
-};
-
-net::awaitable<Result<Owned>> own_program(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return who.error();
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
-    if (!program) {
-        co_return program.error();
-    }
-    co_return Owned{*who, std::move(*program)};
-}
-
 Result<std::int64_t> path_int(const RequestContext& rc, const std::string& name) {
     const auto& s = rc.param(name);
     std::int64_t v = 0;
@@ -211,7 +188,7 @@ json::object version_view(const ApiContext& ctx, const domain::Program& program,
             {"current", d.version == program.design_version},
             {"note", d.note.empty() ? json::value(nullptr) : json::value(d.note)},
             {"createdAt", iso(d.created_at)},
-            {"publishedAt", iso_or_null(d.published_at)},
+            {"publishedAt", iso_ms_or_null(d.published_at)},
             {"images", std::move(images)},
             {"links", {{"self", base}, {"preview", base + "/preview"}}}};
 }
@@ -220,7 +197,7 @@ json::object version_view(const ApiContext& ctx, const domain::Program& program,
 
 // PATCH /api/v1/programs/{slug}/design: any subset of the design's fields.
 net::awaitable<Response> handle_patch_design(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -231,7 +208,7 @@ net::awaitable<Response> handle_patch_design(ApiContext& ctx, RequestContext& rc
     if (body->empty()) {
         co_return fail(invalid("design", "the body names no design field"), rc.request);
     }
-    const auto& program = owned->program;
+    const auto& program = *owned;
     auto merged = domain::merge_design_patch(domain::design_to_json(program.design), *body);
     auto checked = check_design(program, merged);
     if (!checked) {
@@ -247,7 +224,7 @@ net::awaitable<Response> handle_patch_design(ApiContext& ctx, RequestContext& rc
 
 // PUT /api/v1/programs/{slug}/images/{name}: a PNG (icon, logo, strip, thumbnail, @2x/@3x).
 net::awaitable<Response> handle_put_image(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -268,7 +245,7 @@ net::awaitable<Response> handle_put_image(ApiContext& ctx, RequestContext& rc) {
     if (auto problem = domain::check_image(name, bytes); !problem.empty()) {
         co_return fail(invalid(name, problem), rc.request);
     }
-    const auto& program = owned->program;
+    const auto& program = *owned;
     auto checked = check_design(program, domain::design_to_json(program.design));
     if (!checked) {
         co_return fail(checked.error(), rc.request);
@@ -281,27 +258,27 @@ net::awaitable<Response> handle_put_image(ApiContext& ctx, RequestContext& rc) {
 
 // GET /api/v1/programs/{slug}/designs: every version, newest first.
 net::awaitable<Response> handle_list_designs(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    const ProgramId id = owned->program.id;
+    const ProgramId id = owned->id;
     auto versions =
         co_await ctx.db.run([&](storage::Store& s) { return s.list_design_versions(id); });
     json::array list;
     for (const auto& d : versions) {
-        list.push_back(version_view(ctx, owned->program, d));
+        list.push_back(version_view(ctx, *owned, d));
     }
     co_return json_ok(http::status::ok,
-                      json::object{{"program", owned->program.slug},
-                                   {"currentVersion", owned->program.design_version},
+                      json::object{{"program", owned->slug},
+                                   {"currentVersion", owned->design_version},
                                    {"versions", std::move(list)}},
                       rc.request);
 }
 
 // GET /api/v1/programs/{slug}/designs/{version}: the version's design and its lint.
 net::awaitable<Response> handle_get_design(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -309,24 +286,24 @@ net::awaitable<Response> handle_get_design(ApiContext& ctx, RequestContext& rc) 
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
-    const ProgramId id = owned->program.id;
+    const ProgramId id = owned->id;
     const std::int64_t v = *version;
     auto d = co_await ctx.db.run([&](storage::Store& s) { return s.find_design_version(id, v); });
     if (!d) {
         co_return fail(not_found("design version"), rc.request);
     }
-    json::object body = version_view(ctx, owned->program, *d);
+    json::object body = version_view(ctx, *owned, *d);
     body["design"] = json::parse(d->design_json);
     std::vector<domain::Problem> problems;
     auto design = domain::design_from_json(body["design"], problems);
-    body["lint"] = domain::lint_to_json(domain::lint_design(&owned->program.design, design));
+    body["lint"] = domain::lint_to_json(domain::lint_design(&owned->design, design));
     co_return json_ok(http::status::ok, body, rc.request);
 }
 
 // GET /api/v1/programs/{slug}/designs/{version}/preview[?card=N]: the pass's front and
 // back as Wallet would draw them, for a sample holder or one of the program's cards.
 net::awaitable<Response> handle_design_preview(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -334,7 +311,7 @@ net::awaitable<Response> handle_design_preview(ApiContext& ctx, RequestContext& 
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
-    domain::Program program = owned->program;
+    domain::Program program = *owned;
     const std::int64_t v = *version;
     std::optional<std::string> card_number;
     if (auto it = rc.query.find("card"); it != rc.query.end()) {
@@ -403,7 +380,7 @@ net::awaitable<Response> handle_design_preview(ApiContext& ctx, RequestContext& 
 // GET /api/v1/programs/{slug}/designs/{version}/images/{file}: a version's PNG (drafts
 // too, so the console can preview them; the public /images/ path serves published ones).
 net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -415,7 +392,7 @@ net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc
     if (name.ends_with(".png")) {
         name.resize(name.size() - 4);
     }
-    const ProgramId id = owned->program.id;
+    const ProgramId id = owned->id;
     const std::int64_t v = *version;
     auto image = co_await ctx.db.run([&](storage::Store& s) {
         std::optional<std::string> out;
@@ -438,7 +415,7 @@ net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc
 // POST /api/v1/programs/{slug}/designs/{version}/publish[?canary=N]: publishes a version
 // (an older one: a roll back).
 net::awaitable<Response> handle_publish_design(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
@@ -450,7 +427,7 @@ net::awaitable<Response> handle_publish_design(ApiContext& ctx, RequestContext& 
     if (!canary) {
         co_return fail(canary.error(), rc.request);
     }
-    domain::Program program = owned->program;
+    domain::Program program = *owned;
     const std::int64_t v = *version;
     auto found = co_await ctx.db.run([&](storage::Store& s) {
         domain::Program p = program;
@@ -487,18 +464,18 @@ net::awaitable<Response> handle_publish_design(ApiContext& ctx, RequestContext& 
 
 // GET /api/v1/programs/{slug}/rollouts: the latest rollouts, newest first.
 net::awaitable<Response> handle_list_rollouts(ApiContext& ctx, RequestContext& rc) {
-    auto owned = co_await own_program(ctx, rc);
+    auto owned = co_await async_own_program(ctx, rc);
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    const ProgramId id = owned->program.id;
+    const ProgramId id = owned->id;
     auto list = co_await ctx.db.run([&](storage::Store& s) { return s.list_rollouts(id, 50); });
     json::array out;
     for (const auto& r : list) {
-        out.push_back(rollout_view(ctx, r, owned->program.slug));
+        out.push_back(rollout_view(ctx, r, owned->slug));
     }
     co_return json_ok(http::status::ok,
-                      json::object{{"program", owned->program.slug}, {"rollouts", std::move(out)}},
+                      json::object{{"program", owned->slug}, {"rollouts", std::move(out)}},
                       rc.request);
 }
 

@@ -121,11 +121,7 @@ net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& 
 }
 
 net::awaitable<Response> handle_get_program(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    auto program = co_await async_own_program(ctx, rc);
     if (!program) {
         co_return fail(program.error(), rc.request);
     }
@@ -175,11 +171,7 @@ net::awaitable<Response> handle_set_program_enrollment(ApiContext& ctx, RequestC
 
 // GET /api/v1/programs/{slug}/stats: cards by channel, installs, devices, the ledger.
 net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    auto program = co_await async_own_program(ctx, rc);
     if (!program) {
         co_return fail(program.error(), rc.request);
     }
@@ -207,11 +199,7 @@ net::awaitable<Response> handle_program_stats(ApiContext& ctx, RequestContext& r
 // GET /api/v1/programs/{slug}/stats/daily?days=30: per-day series for charts, days in the
 // program's time zone (its offset today), oldest first, days without activity as zeros.
 net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    auto program = co_await async_own_program(ctx, rc);
     if (!program) {
         co_return fail(program.error(), rc.request);
     }
@@ -272,11 +260,7 @@ net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestCont
 // GET /api/v1/programs/{slug}/cards?q=<text>&limit=20: card number prefix or holder's
 // name, phone or e-mail containing the text; newest first.
 net::awaitable<Response> handle_search_cards(ApiContext& ctx, RequestContext& rc) {
-    auto who = co_await async_authenticate(ctx, rc.request);
-    if (!who) {
-        co_return fail(who.error(), rc.request);
-    }
-    auto program = co_await async_own_program(ctx, *who, rc.param("slug"));
+    auto program = co_await async_own_program(ctx, rc);
     if (!program) {
         co_return fail(program.error(), rc.request);
     }

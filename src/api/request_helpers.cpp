@@ -107,3 +107,14 @@ net::awaitable<Result<domain::Program>> async_own_program(ApiContext& ctx,
 }
 
 }  // namespace cardsmith::api
+
+namespace cardsmith::api {
+net::awaitable<Result<domain::Program>> async_own_program(ApiContext& ctx,
+                                                          http_server::RequestContext& rc) {
+    auto who = co_await async_authenticate(ctx, rc.request);
+    if (!who) {
+        co_return who.error();
+    }
+    co_return co_await async_own_program(ctx, *who, rc.param("slug"));
+}
+}  // namespace cardsmith::api

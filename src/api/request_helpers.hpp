@@ -21,6 +21,9 @@ namespace cardsmith::api {
 [[nodiscard]] net::awaitable<Result<domain::Program>> async_own_program(
     ApiContext& ctx, const domain::Principal& who, const std::string& slug);
 
+// The same for a request: authenticates it and takes the program from the {slug} param.
+[[nodiscard]] net::awaitable<Result<domain::Program>> async_own_program(
+    ApiContext& ctx, http_server::RequestContext& rc);
 // The body as a JSON object: Content-Type must be JSON (or absent), the text valid JSON,
 // at most 32 levels deep, and an object.
 [[nodiscard]] Result<boost::json::object> parse_json_object(const http_server::Request& request);

@@ -5,6 +5,9 @@
 namespace cardsmith::api {
 namespace json = boost::json;
 std::string iso(std::int64_t secs) { return format_iso8601(SysTime(std::chrono::seconds(secs))); }
+json::value iso_ms_or_null(std::int64_t ms) {
+    return ms == 0 ? json::value(nullptr) : json::value(iso(ms / 1000));
+}
 namespace {
 json::value or_null(const std::string& s) {
     return s.empty() ? json::value(nullptr) : json::value(s);

@@ -8,6 +8,8 @@ namespace cardsmith::api {
 
 // Unix seconds as ISO 8601 UTC ("2026-12-01T10:00:00Z").
 [[nodiscard]] std::string iso(std::int64_t unix_seconds);
+// Unix milliseconds as ISO 8601, or JSON null for 0 (not yet / never).
+[[nodiscard]] boost::json::value iso_ms_or_null(std::int64_t unix_ms);
 
 [[nodiscard]] boost::json::object program_view(const ApiContext& ctx, const domain::Program& p);
 [[nodiscard]] boost::json::object card_view(const ApiContext& ctx, const domain::Program& p,

@@ -18,8 +18,6 @@ namespace {
 constexpr std::array<std::string_view, 5> kEventKinds{
     "card.created", "pass.installed", "pass.removed", "transaction.created", "campaign.finished"};
 
-json::value iso_ms(std::int64_t ms) { return json::value(iso(ms / 1000)); }
-
 json::object webhook_view(const storage::Webhook& w) {
     json::array events;
     if (w.events == "*") {
@@ -36,7 +34,7 @@ json::object webhook_view(const storage::Webhook& w) {
     }
     return {{"id", w.id},         {"merchant", w.merchant.value()},
             {"url", w.url},       {"events", std::move(events)},
-            {"active", w.active}, {"createdAt", iso_ms(w.created_at)}};
+            {"active", w.active}, {"createdAt", iso_ms_or_null(w.created_at)}};
 }
 
 std::optional<std::int64_t> parse_id(const std::string& text) {
@@ -210,8 +208,8 @@ net::awaitable<Response> handle_list_deliveries(ApiContext& ctx, RequestContext&
             {"attempts", d.attempts},
             {"lastStatus", d.last_status == 0 ? json::value(nullptr) : json::value(d.last_status)},
             {"lastError", d.last_error.empty() ? json::value(nullptr) : json::value(d.last_error)},
-            {"createdAt", iso_ms(d.created_at)},
-            {"updatedAt", iso_ms(d.updated_at)}});
+            {"createdAt", iso_ms_or_null(d.created_at)},
+            {"updatedAt", iso_ms_or_null(d.updated_at)}});
     }
     co_return json_ok(http::status::ok,
                       json::object{{"webhook", id}, {"deliveries", std::move(out)}}, rc.request);
