@@ -44,9 +44,12 @@ json::object rollout_view(const ApiContext& ctx, const storage::Rollout& r,
                           const std::string& slug) {
     const std::int64_t now = now_unix_millis();
     const std::int64_t end = r.finished_at != 0 ? r.finished_at : now;
+    // Cards per second while running: time paused or waiting at the canary does not count.
+    const std::int64_t running =
+        r.active_ms + (r.running_since != 0 ? std::max<std::int64_t>(0, end - r.running_since) : 0);
     double rate = 0;
-    if (r.started_at != 0 && end > r.started_at) {
-        rate = static_cast<double>(r.cards_done) * 1000.0 / static_cast<double>(end - r.started_at);
+    if (running > 0) {
+        rate = static_cast<double>(r.cards_done) * 1000.0 / static_cast<double>(running);
     }
     json::value eta = nullptr;
     const std::int64_t left = std::max<std::int64_t>(0, r.cards_total - r.cards_done);

@@ -240,6 +240,11 @@ net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestCont
         for (const auto& [_, n] : r.cards_by_source) {
             issued += n;
         }
+        json::object pushes;
+        for (const char* outcome : {"delivered", "retried", "failed", "unregistered"}) {
+            const auto p = r.pushes.find(outcome);
+            pushes[outcome] = p != r.pushes.end() ? counts(p->second) : json::object{};
+        }
         out.push_back(json::object{
             {"date", format_iso8601(SysTime(std::chrono::seconds(d * 86400))).substr(0, 10)},
             {"cardsIssued", issued},
@@ -248,7 +253,8 @@ net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestCont
             {"removals", counts(r.removals)},
             {"transactions", r.transactions},
             {"pointsEarned", r.points_earned},
-            {"pointsRedeemed", r.points_redeemed}});
+            {"pointsRedeemed", r.points_redeemed},
+            {"pushes", std::move(pushes)}});
     }
     co_return json_ok(
         http::status::ok,

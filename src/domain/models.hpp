@@ -67,9 +67,11 @@ struct Card {
     Holder holder;
     std::int64_t balance = 0;
     std::int64_t lifetime_points = 0;
-    std::string offer;             // empty: the design's default offer
-    std::int64_t update_seq = 0;   // pass update tag (apple-wallet.md §2.3)
-    std::int64_t modified_at = 0;  // unix seconds, Last-Modified of the pass
+    std::string offer;                     // empty: the design's default offer
+    std::string offer_header, offer_link;  // a campaign's, shown with it on the back
+    std::int64_t offer_expires_at = 0;     // unix ms; 0: until replaced
+    std::int64_t update_seq = 0;           // pass update tag (apple-wallet.md §2.3)
+    std::int64_t modified_at = 0;          // unix seconds, Last-Modified of the pass
     std::int64_t created_at = 0;
     std::string source = "api";       // enrollment channel: "api", "join", or a /join?src= tag
     std::string referral_code;        // the card's invite code (/join/{slug}?ref=)

@@ -25,6 +25,14 @@ std::string wallet_of(const storage::OutboxItem& item) {
 
 std::string wallet_label(const storage::OutboxItem& item) { return wallet_of(item); }
 
+// The wallet a push counts for in the per-day series; webhooks are not pushes.
+std::string counted_wallet(const storage::OutboxItem& item) {
+    if (item.kind == "webhook") {
+        return {};
+    }
+    return item.kind.starts_with("google_") ? "google" : wallet_of(item);
+}
+
 using Kind = storage::OutboxSettlement::Kind;
 
 // APNs reasons are short CamelCase words; anything else (a transport error's text) is
@@ -212,7 +220,7 @@ Dispatcher::Route* Dispatcher::route(const storage::OutboxItem& item) {
 
 void Dispatcher::dispatch(storage::OutboxItem item, std::int64_t now) {
     const auto defer = [&](std::int64_t until, std::string why) {
-        settle({item.id, item.lease_until_ms, Kind::defer, until, std::move(why), {}, {}, 0, {}});
+        settle(item, Kind::defer, until, std::move(why));
     };
     if (stopping_) {
         defer(now, "stopped before sending");
@@ -278,9 +286,6 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
         action = apns::Action::stop_identity;
     }
     const auto now = now_unix_millis();
-    const auto settlement = [&](Kind kind, std::int64_t not_before, std::string error) {
-        settle({item.id, item.lease_until_ms, kind, not_before, std::move(error), {}, {}, 0, {}});
-    };
     std::string outcome;
     Route* r = nullptr;
     const std::string key = route_key(item);
@@ -300,15 +305,14 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 woken_ = true;  // its deferred pushes may go now
                 wake_timer_.cancel();
             }
-            settlement(Kind::done, 0, {});
+            settle(item, Kind::done, 0, {});
             break;
         case apns::Action::drop_token: {
             outcome = "token_dropped";
             // 410 names when the token stopped being valid; a device that registered
             // again after that keeps its registration (apple-wallet.md §3.3).
             const std::int64_t unless_after = result.timestamp_ms ? *result.timestamp_ms : sent_ms;
-            settle({item.id, item.lease_until_ms, Kind::drop_token, 0, describe(result),
-                    item.target, item.topic, unless_after, wallet_of(item)});
+            settle(item, Kind::drop_token, 0, describe(result), unless_after);
             break;
         }
         case apns::Action::retry_later: {
@@ -323,10 +327,11 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 log::warn("push: giving up", {{"token", apns::token_prefix(item.target)},
                                               {"attempts", std::to_string(attempt)},
                                               {"last", describe(result)}});
-                settlement(Kind::dead, now, describe(result));
+                settle(item, Kind::dead, now, describe(result));
             } else {
                 outcome = "retry";
-                settlement(Kind::retry, now + backoff(options_, attempt).count(), describe(result));
+                settle(item, Kind::retry, now + backoff(options_, attempt).count(),
+                       describe(result));
             }
             break;
         }
@@ -344,13 +349,13 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
                 r->paused_until_ms = now + options_.identity_pause.count();
                 set_health(key, false, r->reason);
             }
-            settlement(Kind::defer, now + options_.identity_pause.count(), describe(result));
+            settle(item, Kind::defer, now + options_.identity_pause.count(), describe(result));
             break;
         case apns::Action::our_bug:
             outcome = "dead";
             log::error("push: APNs rejected the request; not retried",
                        {{"token", apns::token_prefix(item.target)}, {"status", describe(result)}});
-            settlement(Kind::dead, now, describe(result));
+            settle(item, Kind::dead, now, describe(result));
             break;
     }
     metrics_.counter_add(
@@ -363,7 +368,22 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
     maybe_finish_stop();
 }
 
-void Dispatcher::settle(storage::OutboxSettlement s) {
+void Dispatcher::settle(const storage::OutboxItem& item, Kind kind, std::int64_t not_before_ms,
+                        std::string error, std::int64_t unless_after_ms) {
+    storage::OutboxSettlement s;
+    s.id = item.id;
+    s.lease_until_ms = item.lease_until_ms;
+    s.kind = kind;
+    s.not_before_ms = not_before_ms;
+    s.error = std::move(error);
+    if (kind == Kind::drop_token) {
+        s.token = item.target;
+        s.topic = item.topic;
+        s.unless_after_ms = unless_after_ms;
+        s.wallet = wallet_of(item);
+    }
+    s.program_id = item.program_id;
+    s.counted_wallet = counted_wallet(item);
     pending_.push_back(std::move(s));
     if (pending_.size() >= options_.settle_batch) {
         flush();

@@ -110,7 +110,10 @@ private:
     void dispatch(storage::OutboxItem item, std::int64_t now_ms);
     void on_result(const storage::OutboxItem& item, std::int64_t sent_ms,
                    const apns::PushResult& result);
-    void settle(storage::OutboxSettlement s);
+    // Queues what became of a claimed row for the next batch write; drop_token: the
+    // row's token is dropped unless it registered again after `unless_after_ms`.
+    void settle(const storage::OutboxItem& item, storage::OutboxSettlement::Kind kind,
+                std::int64_t not_before_ms, std::string error, std::int64_t unless_after_ms = 0);
     void flush();
     net::awaitable<void> write(std::shared_ptr<std::vector<storage::OutboxSettlement>> batch);
     Route* route(const storage::OutboxItem& item);

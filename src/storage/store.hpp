@@ -137,6 +137,8 @@ struct DailyStats {
     std::int64_t day = 0;  // days since 1970-01-01 (local)
     std::map<std::string, std::int64_t> cards_by_source, installs, removals;  // by wallet
     std::int64_t transactions = 0, points_earned = 0, points_redeemed = 0;
+    // Pushes settled that day: outcome (delivered, retried, failed, unregistered) → wallet → n.
+    std::map<std::string, std::map<std::string, std::int64_t>> pushes;
 };
 
 struct ProgramStats {
@@ -165,6 +167,7 @@ struct NewTransaction {
     std::optional<std::int64_t> amount;
     std::string note;
     std::int64_t now_ms = 0;
+    bool bonus = false;  // granted by the server (welcome, referral, birthday), not a till's
 };
 
 enum class LedgerStatus {
@@ -207,6 +210,7 @@ struct OutboxItem {
     int attempts = 0;                 // before this one
     std::int64_t lease_until_ms = 0;  // the claim: settling needs it to match
     std::int64_t created_at_ms = 0;
+    std::int64_t program_id = 0;  // the program whose change queued it (0: none)
 };
 
 // What became of one claimed outbox row, written back in batches by the dispatcher.
@@ -228,6 +232,10 @@ struct OutboxSettlement {
     std::string topic;
     std::int64_t unless_after_ms = 0;
     std::string wallet;  // drop_token: the registrations' wallet ("apple", "walletunion_fcm"...)
+    // The per-day push counts: the row's program and wallet ("apple", "google", a relay's
+    // kind); program 0 or an empty wallet (webhooks) is not counted.
+    std::int64_t program_id = 0;
+    std::string counted_wallet;
 };
 
 struct OutboxCounts {
@@ -269,6 +277,8 @@ struct Rollout {
     std::int64_t last_card_id = 0, cursor = 0;
     std::int64_t cards_total = 0, cards_done = 0, devices_total = 0, pushes_queued = 0;
     std::int64_t created_at = 0, started_at = 0, updated_at = 0, finished_at = 0;  // unix ms
+    std::int64_t active_ms = 0;      // time spent running before running_since
+    std::int64_t running_since = 0;  // unix ms while running, else 0
 };
 
 enum class RolloutAction { pause, resume, confirm, cancel };
@@ -310,9 +320,15 @@ struct Campaign {
 
 // What happened after the sending: counted on read.
 struct CampaignResults {
-    std::int64_t delivered = 0;          // recipients whose device fetched the pass (or Google)
-    std::int64_t redeemed = 0;           // delivered cards with a transaction within the window
-    std::int64_t held_out_redeemed = 0;  // held-out cards with one, from the start
+    std::int64_t delivered = 0;  // recipients whose device fetched the pass (or Google)
+    // A redemption is a ledger row a till or CRM posted (not a bonus the server granted)
+    // within the window. Delivered cards count from their delivery; for the comparison with
+    // the holdout, offered (not held-out) and held-out cards both count from when the
+    // campaign drew them, so neither group's window starts later.
+    std::int64_t redeemed = 0;           // delivered cards with one after delivery
+    std::int64_t offered = 0;            // drawn into the offered group (not held out)
+    std::int64_t offered_redeemed = 0;   // of them, with one after the draw
+    std::int64_t held_out_redeemed = 0;  // held-out cards with one after the draw
 };
 
 struct CampaignStep {

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/time_format.hpp"
+
 namespace cardsmith::passkit {
 namespace json = boost::json;
 namespace {
@@ -36,6 +38,40 @@ json::object render_field(const domain::PassField& f, const domain::PlaceholderV
         o["changeMessage"] = f.change_message;
     }
     return o;
+}
+
+bool has_key(const domain::Design& d, std::string_view key) {
+    for (const auto& group : d.fields) {
+        for (const auto& f : group) {
+            if (f.key == key) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// A campaign's offer stays on the back of the pass until it ends, with its header, link
+// and end date (Wallet formats the date in the phone's locale and time zone). No change
+// message: the front field carrying {{offer}} is the one that notifies. Skipped when the
+// design already uses the key (a pass with two fields of one key does not install).
+void add_offer_back_fields(const domain::Design& d, const domain::Card& card, json::array& back) {
+    if (card.offer.empty() || has_key(d, "campaignOffer")) {
+        return;
+    }
+    json::object offer{{"key", "campaignOffer"},
+                       {"label", card.offer_header.empty() ? "Offer" : card.offer_header}};
+    // Back fields' data detectors make the link tappable (apple-wallet.md §1.3).
+    offer["value"] = card.offer_link.empty() ? card.offer : card.offer + "\n" + card.offer_link;
+    back.push_back(std::move(offer));
+    if (card.offer_expires_at > 0 && !has_key(d, "campaignOfferEnds")) {
+        back.push_back(json::object{
+            {"key", "campaignOfferEnds"},
+            {"label", "Valid until"},
+            {"value", format_iso8601(SysTime(std::chrono::milliseconds(card.offer_expires_at)))},
+            {"dateStyle", "PKDateStyleMedium"},
+            {"timeStyle", "PKDateStyleShort"}});
+    }
 }
 
 }  // namespace
@@ -84,14 +120,16 @@ std::string render_pass_json(const PassIdentity& id, const domain::Program& prog
     json::object store;
     for (std::size_t g = 0; g < kGroupKeys.size(); ++g) {
         const auto& fields = d.fields.at(g);
-        if (fields.empty()) {
-            continue;
-        }
         json::array arr;
+        if (kGroupKeys.at(g) == "backFields") {
+            add_offer_back_fields(d, card, arr);
+        }
         for (const auto& f : fields) {
             arr.push_back(render_field(f, values, card));
         }
-        store[kGroupKeys.at(g)] = std::move(arr);
+        if (!arr.empty()) {
+            store[kGroupKeys.at(g)] = std::move(arr);
+        }
     }
     pass["storeCard"] = std::move(store);
     return json::serialize(pass);

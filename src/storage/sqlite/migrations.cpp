@@ -348,7 +348,42 @@ UPDATE events SET merchant_id = (SELECT merchant_id FROM programs WHERE id = eve
 CREATE INDEX events_merchant ON events(merchant_id, id);
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// Per-day figures the outbox cannot keep (it deletes delivered rows): pushes by program,
+// wallet and outcome, counted when the dispatcher settles them, in 15-minute slots so a
+// day can be cut at any UTC offset; the program a queued push is for. Ledger rows the
+// server granted itself (welcome, referral and birthday bonuses) are marked, so a
+// campaign's redemptions count only what tills and CRMs posted. A rollout's time spent
+// running (not paused, not waiting at its canary) for its rate and ETA. A campaign
+// offer's header and link, for the back of the pass.
+constexpr const char* kV8 = R"sql(
+ALTER TABLE outbox ADD COLUMN program_id INTEGER;
+CREATE TABLE push_counts (
+    program_id INTEGER NOT NULL,
+    slot       INTEGER NOT NULL,                     -- unix seconds / 900
+    wallet     TEXT    NOT NULL,                     -- apple, google, a relay's wallet kind
+    outcome    TEXT    NOT NULL,                     -- delivered, retried, failed, unregistered
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (program_id, slot, wallet, outcome)
+) WITHOUT ROWID;
+ALTER TABLE transactions ADD COLUMN bonus INTEGER NOT NULL DEFAULT 0;
+UPDATE transactions SET bonus = 1 WHERE note LIKE 'Referral bonus:%' OR
+    note LIKE 'Welcome bonus:%' OR note = 'Birthday bonus';
+ALTER TABLE rollouts ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollouts ADD COLUMN running_since INTEGER;  -- unix ms, while running
+UPDATE rollouts SET running_since = COALESCE(started_at, created_at) WHERE state = 'running';
+ALTER TABLE cards ADD COLUMN offer_header TEXT;        -- a campaign's header and link, shown
+ALTER TABLE cards ADD COLUMN offer_link TEXT;          -- with the offer on the pass's back
+-- The newest ledger row when the card was drawn and when its device fetched the offer:
+-- a redemption is a later row (ledger times are whole seconds, too coarse to order).
+ALTER TABLE campaign_recipients ADD COLUMN drawn_after_tx INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaign_recipients ADD COLUMN delivered_after_tx INTEGER NOT NULL DEFAULT 0;
+UPDATE campaign_recipients SET drawn_after_tx = COALESCE((SELECT MAX(id) FROM transactions
+    WHERE created_at < campaign_recipients.created_at / 1000), 0);
+UPDATE campaign_recipients SET delivered_after_tx = COALESCE((SELECT MAX(id) FROM transactions
+    WHERE created_at < campaign_recipients.delivered_at / 1000), 0) WHERE delivered_at IS NOT NULL;
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
@@ -356,6 +391,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {5, "wallet apps of registrations, relay routes", kV5},
     {6, "Google Wallet objects and their notifications", kV6},
     {7, "design rollouts, campaigns, webhooks, event payloads, relay keys", kV7},
+    {8, "push counts per day, bonus ledger rows, rollout running time", kV8},
 }};
 
 }  // namespace

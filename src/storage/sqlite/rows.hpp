@@ -11,7 +11,8 @@ namespace cardsmith::storage::sqlite {
 #define CARD_SELECT                                                                        \
     "SELECT id, program_id, card_number, serial, auth_token, holder_name, holder_phone, "  \
     "holder_email, balance, lifetime_points, offer, update_seq, modified_at, created_at, " \
-    "source, referral_code, verified, design_version "                                     \
+    "source, referral_code, verified, design_version, offer_header, offer_link, "          \
+    "COALESCE(offer_expires_at, 0) "                                                       \
     "FROM cards "
 inline constexpr const char* kCardById = CARD_SELECT "WHERE id = ?1";
 inline constexpr const char* kCardByNumber = CARD_SELECT "WHERE card_number = ?1";
@@ -52,6 +53,9 @@ inline domain::Card read_card(Statement& st) {
     c.referral_code = st.text(15);
     c.verified = st.int64(16) != 0;
     c.design_version = st.int64(17);
+    c.offer_header = st.text(18);
+    c.offer_link = st.text(19);
+    c.offer_expires_at = st.int64(20);
     return c;
 }
 

@@ -97,6 +97,12 @@ void bind_filter(Statement& st, ProgramId program, std::int64_t after, std::int6
     st.bind_optional(11, f.lifetime_ranges_json);
 }
 
+// The newest ledger row's id (0: none): redemptions are the rows after it.
+std::int64_t newest_transaction(Connection& c) {
+    auto st = c.prepare("SELECT COALESCE(MAX(id), 0) FROM transactions");
+    return st.step() ? st.int64(0) : 0;
+}
+
 // The holdout draw: a fixed hash of campaign and card, so a retried batch draws the same.
 bool held_out(std::int64_t campaign, std::int64_t card, std::int64_t percent) {
     if (percent <= 0) {
@@ -210,6 +216,7 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
         }
     }
     std::int64_t held = 0, capped = 0, sent = 0, unreachable = 0;
+    const std::int64_t last_tx = newest_transaction(*c);
     const std::string google_topic = "campaign:" + std::to_string(id);
     for (const auto& row : rows) {
         const char* status = "sent";
@@ -222,11 +229,14 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
         } else {
             c->prepare(
                  "UPDATE cards SET offer = ?2, offer_expires_at = NULLIF(?3, 0), "
-                 "last_offer_at = ?4 WHERE id = ?1")
+                 "last_offer_at = ?4, offer_header = NULLIF(?5, ''), offer_link = NULLIF(?6, '') "
+                 "WHERE id = ?1")
                 .bind(1, row.id)
                 .bind(2, campaign->message)
                 .bind(3, campaign->expires_at)
                 .bind(4, now)
+                .bind(5, campaign->header)
+                .bind(6, campaign->link)
                 .run();
             // Apple and Android wallets: the offer field's change message is the
             // notification. Google: an addMessage instead of an object PATCH.
@@ -234,11 +244,13 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
             if (row.google) {
                 c->prepare(
                      "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, "
-                     "updated_at) VALUES ('google_message', ?1, ?2, '', ?3, ?3, ?3) "
+                     "updated_at, program_id) VALUES ('google_message', ?1, ?2, '', ?3, ?3, ?3, "
+                     "?4) "
                      "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO NOTHING")
                     .bind(1, row.serial)
                     .bind(2, google_topic)
                     .bind(3, now)
+                    .bind(4, campaign->program.value())
                     .run();
                 ++channels;
             }
@@ -250,12 +262,13 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
             }
         }
         c->prepare(
-             "INSERT INTO campaign_recipients (campaign_id, card_id, status, created_at) "
-             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+             "INSERT INTO campaign_recipients (campaign_id, card_id, status, created_at, "
+             "drawn_after_tx) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING")
             .bind(1, id)
             .bind(2, row.id)
             .bind(3, status)
             .bind(4, now)
+            .bind(5, last_tx)
             .run();
     }
     const bool done = static_cast<int>(rows.size()) < step.limit;
@@ -313,18 +326,26 @@ CampaignResults SqliteStore::campaign_results(std::int64_t id, std::int64_t wind
         "delivered_at IS NOT NULL), "
         "(SELECT COUNT(*) FROM campaign_recipients r WHERE r.campaign_id = ?1 AND "
         "r.delivered_at IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t WHERE "
-        "t.card_id = r.card_id AND t.created_at >= r.delivered_at / 1000 AND "
+        "t.card_id = r.card_id AND t.bonus = 0 AND t.id > r.delivered_after_tx AND "
         "t.created_at < r.delivered_at / 1000 + ?2)), "
-        "(SELECT COUNT(*) FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id "
-        "WHERE r.campaign_id = ?1 AND r.status = 'held_out' AND EXISTS (SELECT 1 FROM "
-        "transactions t WHERE t.card_id = r.card_id AND t.created_at >= k.started_at / 1000 "
-        "AND t.created_at < k.started_at / 1000 + ?2))");
+        "(SELECT COUNT(*) FROM campaign_recipients r WHERE r.campaign_id = ?1 AND "
+        "r.status <> 'held_out'), "
+        "(SELECT COUNT(*) FROM campaign_recipients r WHERE r.campaign_id = ?1 AND "
+        "r.status <> 'held_out' AND EXISTS (SELECT 1 FROM transactions t WHERE t.card_id = "
+        "r.card_id AND t.bonus = 0 AND t.id > r.drawn_after_tx AND "
+        "t.created_at < r.created_at / 1000 + ?2)), "
+        "(SELECT COUNT(*) FROM campaign_recipients r WHERE r.campaign_id = ?1 AND "
+        "r.status = 'held_out' AND EXISTS (SELECT 1 FROM transactions t WHERE t.card_id = "
+        "r.card_id AND t.bonus = 0 AND t.id > r.drawn_after_tx AND "
+        "t.created_at < r.created_at / 1000 + ?2))");
     st.bind(1, id).bind(2, window_seconds);
     CampaignResults out;
     if (st.step()) {
         out.delivered = st.int64(0);
         out.redeemed = st.int64(1);
-        out.held_out_redeemed = st.int64(2);
+        out.offered = st.int64(2);
+        out.offered_redeemed = st.int64(3);
+        out.held_out_redeemed = st.int64(4);
     }
     return out;
 }
@@ -342,11 +363,17 @@ void SqliteStore::mark_delivered(CardId card, std::int64_t now_ms) {
         }
     }
     Transaction tx(*c);
+    // The pass shows the newest offer only: an older campaign the phone never fetched was
+    // replaced before it was seen, and stays undelivered.
     c->prepare(
-         "UPDATE campaign_recipients SET delivered_at = ?2 WHERE card_id = ?1 AND "
-         "delivered_at IS NULL AND status = 'sent'")
+         "UPDATE campaign_recipients SET delivered_at = ?2, delivered_after_tx = ?3 WHERE "
+         "card_id = ?1 AND "
+         "delivered_at IS NULL AND status = 'sent' AND campaign_id = (SELECT campaign_id FROM "
+         "campaign_recipients WHERE card_id = ?1 AND status = 'sent' ORDER BY created_at DESC, "
+         "campaign_id DESC LIMIT 1)")
         .bind(1, card.value())
         .bind(2, now_ms)
+        .bind(3, newest_transaction(*c))
         .run();
     tx.commit();
 }
@@ -357,11 +384,13 @@ void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool
     Transaction tx(*c);
     if (ok) {
         c->prepare(
-             "UPDATE campaign_recipients SET delivered_at = COALESCE(delivered_at, ?3) "
-             "WHERE campaign_id = ?1 AND card_id = ?2")
+             "UPDATE campaign_recipients SET delivered_at = COALESCE(delivered_at, ?3), "
+             "delivered_after_tx = CASE WHEN delivered_at IS NULL THEN ?4 ELSE "
+             "delivered_after_tx END WHERE campaign_id = ?1 AND card_id = ?2")
             .bind(1, campaign)
             .bind(2, card.value())
             .bind(3, now_ms)
+            .bind(4, newest_transaction(*c))
             .run();
         c->prepare(
              "UPDATE campaigns SET google_notified = google_notified + ?2, "
@@ -371,9 +400,12 @@ void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool
             .bind(3, notified ? 0 : 1)
             .run();
     } else {
+        // Failed only when Google was the card's one way in: a card also on an Apple or
+        // Android pass was sent its offer there (delivered when the device fetches it).
         c->prepare(
              "UPDATE campaign_recipients SET status = 'failed' WHERE campaign_id = ?1 AND "
-             "card_id = ?2 AND status = 'sent' AND delivered_at IS NULL")
+             "card_id = ?2 AND status = 'sent' AND delivered_at IS NULL AND NOT EXISTS (SELECT "
+             "1 FROM registrations r WHERE r.card_id = ?2 AND " PUSHABLE ")")
             .bind(1, campaign)
             .bind(2, card.value())
             .run();
@@ -405,7 +437,8 @@ int SqliteStore::expire_offers(std::int64_t now_ms, int limit) {
     int n = 0;
     for (const auto id : ids) {
         c->prepare(
-             "UPDATE cards SET offer = NULL, offer_expires_at = NULL WHERE id = ?1 AND "
+             "UPDATE cards SET offer = NULL, offer_expires_at = NULL, offer_header = NULL, "
+             "offer_link = NULL WHERE id = ?1 AND "
              "offer_expires_at <= ?2")
             .bind(1, id)
             .bind(2, now_ms)

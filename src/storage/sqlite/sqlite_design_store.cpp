@@ -16,13 +16,14 @@ namespace {
 constexpr const char* kRolloutById =
     "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
     "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
-    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0) "
-    "FROM rollouts WHERE id = ?1";
+    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0), "
+    "active_ms, COALESCE(running_since, 0) FROM rollouts WHERE id = ?1";
 constexpr const char* kRolloutsOfProgram =
     "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
     "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
-    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0) "
-    "FROM rollouts WHERE program_id = ?1 ORDER BY id DESC LIMIT ?2";
+    "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0), "
+    "active_ms, COALESCE(running_since, 0) FROM rollouts WHERE program_id = ?1 ORDER BY id DESC "
+    "LIMIT ?2";
 
 Rollout read_rollout(Statement& st) {
     Rollout r;
@@ -44,6 +45,8 @@ Rollout read_rollout(Statement& st) {
     r.started_at = st.int64(15);
     r.updated_at = st.int64(16);
     r.finished_at = st.int64(17);
+    r.active_ms = st.int64(18);
+    r.running_since = st.int64(19);
     return r;
 }
 
@@ -68,11 +71,20 @@ std::int64_t scalar(Connection& c, const char* sql, std::int64_t a, std::int64_t
     return st.step() ? st.int64(0) : 0;
 }
 
+// Time spent running, for the rate and ETA: a pause or a canary's wait does not count.
+// (SET expressions see the row as it was, so both read the old state and running_since.)
+#define ACCOUNT_RUNNING(NEW_STATE, NOW)                                                           \
+    "active_ms = active_ms + CASE WHEN running_since IS NOT NULL AND " NEW_STATE                  \
+    " != 'running' THEN " NOW " - running_since ELSE 0 END, running_since = CASE WHEN " NEW_STATE \
+    " = 'running' THEN COALESCE(running_since, " NOW ") END"
+
 void set_state(Connection& c, std::int64_t id, std::string_view state, std::int64_t now_ms,
                bool finished) {
-    c.prepare(
-         "UPDATE rollouts SET state = ?2, updated_at = ?3, "
-         "finished_at = CASE WHEN ?4 THEN ?3 ELSE finished_at END WHERE id = ?1")
+    c
+        .prepare("UPDATE rollouts SET state = ?2, updated_at = ?3, " ACCOUNT_RUNNING(
+            "?2",
+            "?3") ", "
+                  "finished_at = CASE WHEN ?4 THEN ?3 ELSE finished_at END WHERE id = ?1")
         .bind(1, id)
         .bind(2, state)
         .bind(3, now_ms)
@@ -83,8 +95,9 @@ void set_state(Connection& c, std::int64_t id, std::string_view state, std::int6
 // The class carries the design at Google: one PATCH once every card has moved.
 void queue_google_class(Connection& c, ProgramId program, std::int64_t now_ms) {
     c.prepare(
-         "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-         "SELECT 'google_class', slug, '', '', ?2, ?2, ?2 FROM programs WHERE id = ?1 AND "
+         "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+         "program_id) SELECT 'google_class', slug, '', '', ?2, ?2, ?2, id FROM programs "
+         "WHERE id = ?1 AND "
          "EXISTS (SELECT 1 FROM cards WHERE program_id = ?1 AND google_saved_at IS NOT NULL) "
          "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET "
          "updated_at = excluded.updated_at")
@@ -198,8 +211,10 @@ Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_
     const std::int64_t from =
         scalar(c, "SELECT design_version FROM programs WHERE id = ?1", program.value());
     c.prepare(
-         "UPDATE rollouts SET state = 'superseded', updated_at = ?2, finished_at = ?2 "
-         "WHERE program_id = ?1 AND state IN ('running', 'paused', 'canary')")
+         "UPDATE rollouts SET state = 'superseded', updated_at = ?2, finished_at = "
+         "?2, " ACCOUNT_RUNNING(
+             "'superseded'",
+             "?2") " WHERE program_id = ?1 AND state IN ('running', 'paused', 'canary')")
         .bind(1, program.value())
         .bind(2, now_ms)
         .run();
@@ -231,7 +246,8 @@ Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_
     auto insert = c.prepare(
         "INSERT INTO rollouts (program_id, version, from_version, state, canary_percent, "
         "canary_devices, last_card_id, cards_total, devices_total, created_at, updated_at, "
-        "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
+        "finished_at, running_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, "
+        "CASE WHEN ?4 = 'running' THEN ?10 END)");
     insert.bind(1, program.value())
         .bind(2, version)
         .bind(3, from)
@@ -312,9 +328,9 @@ std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
             .run();
         changed = sqlite3_changes(c->raw());
         auto st = c->prepare(
-            "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-            "SELECT DISTINCT " OUTBOX_KIND
-            ", r.push_token, r.pass_type_id, COALESCE(r.push_service_url, ''), ?5, ?5, ?5 "
+            "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+            "program_id) SELECT DISTINCT " OUTBOX_KIND
+            ", r.push_token, r.pass_type_id, COALESCE(r.push_service_url, ''), ?5, ?5, ?5, ?1 "
             "FROM cards c JOIN registrations r ON r.card_id = c.id WHERE c.program_id = ?1 "
             "AND c.id > ?2 AND c.id <= ?3 AND c.update_seq = ?4 AND " PUSHABLE
             " ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET "
@@ -334,8 +350,8 @@ std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
     c->prepare(
          "UPDATE rollouts SET cursor = MAX(cursor, ?2), cards_done = cards_done + ?3, "
          "pushes_queued = pushes_queued + ?4, started_at = COALESCE(started_at, ?5), "
-         "updated_at = ?5, state = ?6, finished_at = CASE WHEN ?6 = 'done' THEN ?5 END "
-         "WHERE id = ?1")
+         "updated_at = ?5, state = ?6, finished_at = CASE WHEN ?6 = 'done' THEN ?5 "
+         "END, " ACCOUNT_RUNNING("?6", "?5") " WHERE id = ?1")
         .bind(1, id)
         .bind(2, end)
         .bind(3, changed)

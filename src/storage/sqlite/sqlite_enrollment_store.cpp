@@ -232,6 +232,7 @@ bool SqliteStore::apply_referral(Connection& c, std::int64_t card_id, const NewC
         t.points = points;
         t.note = std::string(note);
         t.now_ms = card.now * 1000;
+        t.bonus = true;
         // A referrer near the balance cap simply gets nothing; the card is still issued.
         (void)apply_ledger(c, t);
     };
@@ -265,7 +266,9 @@ int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
             .bind(2, std::int64_t{g.year})
             .run();
         if (!g.offer.empty()) {
-            c->prepare("UPDATE cards SET offer = ?2, offer_expires_at = NULL WHERE id = ?1")
+            c->prepare(
+                 "UPDATE cards SET offer = ?2, offer_expires_at = NULL, offer_header = NULL, "
+                 "offer_link = NULL WHERE id = ?1")
                 .bind(1, id)
                 .bind(2, g.offer)
                 .run();
@@ -278,6 +281,7 @@ int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
             t.points = g.bonus;
             t.note = g.note;
             t.now_ms = g.now_ms;
+            t.bonus = true;
             credited = apply_ledger(*c, t);
         }
         if (credited.status != LedgerStatus::applied) {

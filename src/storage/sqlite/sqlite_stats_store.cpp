@@ -49,6 +49,16 @@ std::vector<DailyStats> SqliteStore::daily_stats(ProgramId program, std::int64_t
             d.points_redeemed = st.int64(3);
         }
     }
+    {
+        // 15-minute slots: whole-hour and half-hour UTC offsets cut days exactly.
+        auto st = c->prepare(
+            "SELECT (slot * 900 + ?3) / 86400, outcome, wallet, SUM(n) FROM push_counts WHERE "
+            "program_id = ?1 AND slot >= ?2 / 900 GROUP BY 1, 2, 3");
+        st.bind(1, program.value()).bind(2, since).bind(3, offset);
+        while (st.step()) {
+            day(st.int64(0)).pushes[st.text(1)][st.text(2)] += st.int64(3);
+        }
+    }
     std::vector<DailyStats> out;
     for (auto& [_, d] : days) {
         out.push_back(std::move(d));

@@ -14,7 +14,7 @@ const char* const kClaimOutboxSql =
     "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
     "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
     "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
-    "RETURNING id, kind, target, topic, attempts, created_at, route";
+    "RETURNING id, kind, target, topic, attempts, created_at, route, program_id";
 
 namespace {
 
@@ -76,11 +76,11 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         .run();
     // One push per device token, coalesced into a pending row when there is one.
     auto st = c.prepare(
-        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-        "SELECT DISTINCT " OUTBOX_KIND
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+        "program_id) SELECT DISTINCT " OUTBOX_KIND
         ", r.push_token, r.pass_type_id, "
-        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2 "
-        "FROM registrations r WHERE r.card_id = ?1 AND " PUSHABLE
+        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2, c.program_id "
+        "FROM registrations r JOIN cards c ON c.id = r.card_id WHERE r.card_id = ?1 AND " PUSHABLE
         " "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
@@ -91,8 +91,9 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
     }
     // A card saved to Google Wallet: one PATCH of its object (coalesced like a push).
     auto google = c.prepare(
-        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-        "SELECT 'google_object', serial, '', '', ?2, ?2, ?2 FROM cards WHERE id = ?1 AND "
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+        "program_id) SELECT 'google_object', serial, '', '', ?2, ?2, ?2, program_id FROM cards "
+        "WHERE id = ?1 AND "
         "google_saved_at IS NOT NULL "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
@@ -264,15 +265,19 @@ LedgerOutcome SqliteStore::apply_ledger(Connection& conn, const NewTransaction& 
         .bind(3, std::max<std::int64_t>(t.points, 0))
         .run();
     auto ins = c->prepare(
-        "INSERT INTO transactions (card_id, points, amount, note, balance_after, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO transactions (card_id, points, amount, note, balance_after, created_at, "
+        "bonus) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     ins.bind(1, card->id.value()).bind(2, t.points);
     if (t.amount) {
         ins.bind(3, *t.amount);
     } else {
         ins.bind_null(3);
     }
-    ins.bind_optional(4, t.note).bind(5, balance).bind(6, t.now_ms / 1000).run();
+    ins.bind_optional(4, t.note)
+        .bind(5, balance)
+        .bind(6, t.now_ms / 1000)
+        .bind(7, std::int64_t{t.bonus ? 1 : 0})
+        .run();
     const std::int64_t entry_id = c->last_insert_id();
     if (!t.idempotency_key.empty()) {
         c->prepare(
@@ -332,10 +337,10 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         .bind(3, now_ms / 1000)
         .run();
     auto st = c->prepare(
-        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-        "SELECT DISTINCT " OUTBOX_KIND
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+        "program_id) SELECT DISTINCT " OUTBOX_KIND
         ", r.push_token, r.pass_type_id, "
-        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2 "
+        "COALESCE(r.push_service_url, ''), ?2, ?2, ?2, ?1 "
         "FROM cards c JOIN registrations r ON r.card_id = c.id WHERE c.program_id = ?1 "
         "AND " PUSHABLE
         " "
@@ -345,8 +350,9 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
     int n = sqlite3_changes(c->raw());
     // Google Wallet: the class carries the design, so one PATCH reaches every saved card.
     auto google = c->prepare(
-        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at) "
-        "SELECT 'google_class', slug, '', '', ?2, ?2, ?2 FROM programs WHERE id = ?1 AND "
+        "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
+        "program_id) SELECT 'google_class', slug, '', '', ?2, ?2, ?2, id FROM programs "
+        "WHERE id = ?1 AND "
         "EXISTS (SELECT 1 FROM cards WHERE program_id = ?1 AND google_saved_at IS NOT NULL) "
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
@@ -385,7 +391,7 @@ std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms
     std::vector<OutboxItem> out;
     while (st.step()) {
         out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(6),
-                       static_cast<int>(st.int64(4)), now_ms + lease_ms, st.int64(5)});
+                       static_cast<int>(st.int64(4)), now_ms + lease_ms, st.int64(5), st.int64(7)});
     }
     tx.commit();
     return out;
@@ -490,7 +496,29 @@ void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, st
     auto c = lease();
     Transaction tx(*c);
     using K = OutboxSettlement::Kind;
+    // The day's push counts: one upsert per program, wallet and outcome of the batch.
+    std::map<std::tuple<std::int64_t, std::string, const char*>, std::int64_t> counts;
     for (const auto& r : results) {
+        const char* outcome = nullptr;
+        switch (r.kind) {
+            case K::done:
+                outcome = "delivered";
+                break;
+            case K::retry:
+                outcome = "retried";
+                break;
+            case K::dead:
+                outcome = "failed";
+                break;
+            case K::drop_token:
+                outcome = "unregistered";
+                break;
+            case K::defer:
+                break;
+        }
+        if (outcome != nullptr && r.program_id > 0 && !r.counted_wallet.empty()) {
+            ++counts[{r.program_id, r.counted_wallet, outcome}];
+        }
         switch (r.kind) {
             case K::done:
                 finish_row(*c, r.id, r.lease_until_ms);
@@ -508,6 +536,19 @@ void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, st
                 finish_row(*c, r.id, r.lease_until_ms);
                 break;
         }
+    }
+    for (const auto& [key, n] : counts) {
+        const auto& [program, wallet, outcome] = key;
+        c->prepare(
+             "INSERT INTO push_counts (program_id, slot, wallet, outcome, n) VALUES (?1, ?2, ?3, "
+             "?4, ?5) ON CONFLICT (program_id, slot, wallet, outcome) DO UPDATE SET n = n + "
+             "excluded.n")
+            .bind(1, program)
+            .bind(2, now_ms / 1000 / 900)
+            .bind(3, wallet)
+            .bind(4, outcome)
+            .bind(5, n)
+            .run();
     }
     tx.commit();
 }

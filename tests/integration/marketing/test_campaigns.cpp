@@ -17,18 +17,27 @@ using test::eventually;
 using test::Holder;
 using test::World;
 
-json::object offer_field(World& w, const Holder& h) {
+// The pass a device fetches now (which counts as delivery): its field `key` in
+// `section` (any section when empty), or nothing.
+std::optional<json::object> find_field(World& w, const Holder& h, std::string_view key,
+                                       std::string_view section = {}) {
     auto r = w.client->request(verb::get, "/apple/v1/passes/" + h.type + "/" + h.serial, "",
                                {{"Authorization", h.auth}});
     BOOST_REQUIRE_EQUAL(r.result_int(), 200);
     auto pj = json::parse(test::unzip(r.body())["pass.json"]).as_object();
-    for (const auto& [section, fields] : pj.at("storeCard").as_object()) {
+    for (const auto& [name, fields] : pj.at("storeCard").as_object()) {
+        if (!section.empty() && name != section) continue;
         for (const auto& f : fields.as_array()) {
-            if (f.at("key").as_string() == "offer") return f.as_object();
+            if (f.at("key").as_string() == key) return f.as_object();
         }
     }
-    BOOST_FAIL("no offer field");
-    return {};
+    return std::nullopt;
+}
+
+json::object offer_field(World& w, const Holder& h) {
+    auto f = find_field(w, h, "offer");
+    BOOST_REQUIRE_MESSAGE(f, "no offer field");
+    return *f;
 }
 
 void earn(World& w, const Holder& h, std::int64_t points) {
@@ -148,8 +157,19 @@ BOOST_AUTO_TEST_CASE(a_segment_gets_the_offer_on_the_lock_screen_and_its_effect_
     BOOST_TEST(offer.at("value").as_string() == "Double points today");
     BOOST_TEST(offer.at("changeMessage").as_string() == "%@");
     BOOST_TEST(counter(w, id, "delivered") == 1);
+    // No offer, no back field; the campaign's back field ends with the offer.
+    BOOST_TEST(!find_field(w, w.cards[4], "campaignOffer").has_value());
+    auto back = find_field(w, w.cards[0], "campaignOffer", "backFields");
+    BOOST_REQUIRE(back);
+    BOOST_TEST(back->at("value").as_string() == "Double points today");
+    BOOST_TEST(back->at("label").as_string() == "Offer");
+    BOOST_TEST(!back->contains("changeMessage"));  // the front field notifies, once
+    BOOST_TEST(find_field(w, w.cards[0], "campaignOfferEnds", "backFields").has_value());
     earn(w, w.cards[0], 10);
     BOOST_TEST(counter(w, id, "redeemed") == 1);
+    const auto effect = campaign(w, id).at("effect").as_object();
+    BOOST_TEST(effect.at("offered").as_int64() == 3);
+    BOOST_TEST(effect.at("offeredRedeemed").as_int64() == 1);
     BOOST_TEST(offer_field(w, w.cards[4]).at("value").as_string() != "Double points today");
 
     // The frequency cap: the same cards again within a day are capped.
@@ -167,7 +187,10 @@ BOOST_AUTO_TEST_CASE(a_segment_gets_the_offer_on_the_lock_screen_and_its_effect_
 
 BOOST_AUTO_TEST_CASE(holdout_cards_are_counted_but_not_sent) {
     World w(0, 20);
-    const auto id = create(w, {{"message", "Half of you"}, {"holdoutPercent", 50}});
+    const auto id = create(w, {{"message", "Half of you"},
+                               {"header", "Weekend special"},
+                               {"link", "https://bean.example/weekend"},
+                               {"holdoutPercent", 50}});
     BOOST_TEST(eventually([&] { return campaign(w, id).at("state").as_string() == "done"; }));
     auto c = campaign(w, id);
     const auto held = c.at("heldOut").as_int64();
@@ -181,6 +204,29 @@ BOOST_AUTO_TEST_CASE(holdout_cards_are_counted_but_not_sent) {
     }
     BOOST_TEST(static_cast<std::int64_t>(pushed) == 20 - held);
     BOOST_TEST(c.at("holdoutRedemptionRate").as_double() == 0.0);
+    // One purchase in each group: both count from the draw, delivered or not.
+    const Holder* offered = nullptr;
+    const Holder* holdout = nullptr;
+    for (const auto& h : w.cards) {
+        const bool got = w.pushes_to(h.token) == 1;
+        if (got && !offered) offered = &h;
+        if (!got && !holdout) holdout = &h;
+    }
+    BOOST_REQUIRE(offered && holdout);
+    earn(w, *offered, 5);
+    earn(w, *holdout, 5);
+    const auto effect = campaign(w, id).at("effect").as_object();
+    BOOST_TEST(effect.at("offered").as_int64() == 20 - held);
+    BOOST_TEST(effect.at("offeredRedeemed").as_int64() == 1);
+    BOOST_TEST(effect.at("heldOutRedeemed").as_int64() == 1);
+    BOOST_TEST(effect.at("holdoutRate").as_double() == 1.0 / static_cast<double>(held));
+    BOOST_TEST(counter(w, id, "redeemed") == 0);  // nobody fetched the pass yet
+    // The header and link stay on the back of the pass (links there are tappable).
+    auto back = find_field(w, *offered, "campaignOffer", "backFields");
+    BOOST_REQUIRE(back);
+    BOOST_TEST(back->at("label").as_string() == "Weekend special");
+    BOOST_TEST(back->at("value").as_string() == "Half of you\nhttps://bean.example/weekend");
+    BOOST_TEST(!find_field(w, *holdout, "campaignOffer").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(schedule_in_the_program_time_zone_quiet_hours_rate_and_cancel) {

@@ -28,6 +28,25 @@ BOOST_AUTO_TEST_CASE(daily_series_count_cards_installs_and_the_ledger_of_today) 
     BOOST_TEST(today.at("pointsEarned").as_int64() == 50);
     BOOST_TEST(today.at("pointsRedeemed").as_int64() == 20);
     BOOST_TEST(days.front().at("cardsIssued").as_int64() == 0);
+    // Pushes by outcome: the transactions' pushes, counted when APNs answered.
+    BOOST_TEST(test::eventually([&] {
+        auto d = test::json_of(w.call(verb::get, "/api/v1/programs/bean/stats/daily?days=1"));
+        const auto& p = d.at("days").as_array().back().at("pushes");
+        const auto* apple = p.at("delivered").as_object().if_contains("apple");
+        return apple != nullptr && apple->as_int64() > 0 &&
+               static_cast<std::size_t>(apple->as_int64()) == w.pushes_to(w.cards[0].token);
+    }));
+    w.apns.reply_for(w.cards[1].token, {410, "Unregistered", std::nullopt, 0});
+    BOOST_REQUIRE_EQUAL(
+        w.call(verb::post, "/api/v1/cards/" + w.cards[1].number + "/transactions", {{"points", 7}})
+            .result_int(),
+        201);
+    BOOST_TEST(test::eventually([&] {
+        auto d = test::json_of(w.call(verb::get, "/api/v1/programs/bean/stats/daily?days=1"));
+        const auto& p = d.at("days").as_array().back().at("pushes");
+        const auto* gone = p.at("unregistered").as_object().if_contains("apple");
+        return gone != nullptr && gone->as_int64() == 1;
+    }));
     const bool ordered = days.front().at("date").as_string() < today.at("date").as_string();
     BOOST_TEST(ordered);
     BOOST_TEST(w.call(verb::get, "/api/v1/programs/bean/stats/daily?days=0").result_int() == 422);

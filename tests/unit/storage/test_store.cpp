@@ -115,6 +115,40 @@ BOOST_FIXTURE_TEST_CASE(cards_unique_and_update_tags_increase, Fixture) {
     BOOST_TEST((orphan.status == storage::StoreStatus::not_found));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_rollout_counts_only_its_running_time, Fixture) {
+    auto m = store->create_merchant("M", "h1", "p", 1);
+    auto p = program("shop", m.id);
+    BOOST_REQUIRE(store->create_card(card(p.id, "4111111111111111", "serialA")).status ==
+                  storage::StoreStatus::ok);
+    BOOST_REQUIRE(store->create_card(card(p.id, "5555555555554444", "serialB")).status ==
+                  storage::StoreStatus::ok);
+    storage::NewDesignVersion v;
+    v.program = p.id;
+    v.base_version = p.design_version;
+    v.design_json = store->find_design_version(p.id, p.design_version)->design_json;
+    v.now_ms = 1'000;
+    const auto version = store->add_design_version(v);
+    auto r = store->start_rollout(p.id, version, 0, 10'000);
+    BOOST_TEST(r.state == "running");
+    BOOST_TEST(r.running_since == 10'000);
+    // Paused from 12 s to 70 s: those 58 s are not running time.
+    auto paused = store->control_rollout(r.id, storage::RolloutAction::pause, 12'000);
+    BOOST_REQUIRE(paused.rollout);
+    BOOST_TEST(paused.rollout->active_ms == 2'000);
+    BOOST_TEST(paused.rollout->running_since == 0);
+    auto resumed = store->control_rollout(r.id, storage::RolloutAction::resume, 70'000);
+    BOOST_TEST(resumed.rollout->running_since == 70'000);
+    auto step = store->rollout_step(r.id, 1, 71'000);
+    BOOST_REQUIRE(step);
+    BOOST_TEST(step->state == "running");
+    BOOST_TEST(step->running_since == 70'000);
+    auto done = store->rollout_step(r.id, 10, 73'000);
+    BOOST_REQUIRE(done);
+    BOOST_TEST(done->state == "done");
+    BOOST_TEST(done->active_ms == 5'000);  // 2 s before the pause, 3 s after
+    BOOST_TEST(done->running_since == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(concurrent_writers_on_the_pool, Fixture) {
     auto m = store->create_merchant("M", "h1", "p", 1);
     auto p = program("busy", m.id);

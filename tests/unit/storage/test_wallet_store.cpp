@@ -148,15 +148,27 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     for (const auto& item : claimed) claim[item.target] = item.lease_until_ms;
     // A dead token reported by another wallet's channel leaves this registration alone.
     store->settle_outbox({{id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB",
-                           "pass.x", 6000, "walletpasses"}},
+                           "pass.x", 6000, "walletpasses", 0, ""}},
                          3'000'400);
     BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.size() == 1u);
+    // Every row knows the program whose change queued it: the day's push counts.
+    const std::int64_t program = claimed[0].program_id;
+    BOOST_TEST(program > 0);
     store->settle_outbox(
-        {{id["tokA"], claim["tokA"], K::done, 0, "", "", "", 0, ""},
+        {{id["tokA"], claim["tokA"], K::done, 0, "", "", "", 0, "", program, "apple"},
          {id["tokB"], claim["tokB"], K::drop_token, 0, "Unregistered", "tokB", "pass.x", 6000,
-          "apple"},
-         {id["tokC"], claim["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", "", 0, ""}},
+          "apple", program, "apple"},
+         {id["tokC"], claim["tokC"], K::retry, 3'100'000, "503 ServiceUnavailable", "", "", 0, "",
+          program, "apple"}},
         3'000'500);
+    {
+        auto days = store->daily_stats(ProgramId(program), 0, 0);
+        BOOST_REQUIRE(days.size() == 1u);
+        BOOST_TEST(days[0].pushes["delivered"]["apple"] == 1);
+        BOOST_TEST(days[0].pushes["unregistered"]["apple"] == 1);
+        BOOST_TEST(days[0].pushes["retried"]["apple"] == 1);
+        BOOST_TEST(days[0].pushes.count("failed") == 0u);
+    }
     auto counts = store->outbox_counts();
     BOOST_TEST(counts.done == 0);
     BOOST_TEST(counts.pending == 1);
@@ -177,8 +189,8 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     auto both = store->claim_outbox(10, 3'300'000, 60'000);
     BOOST_REQUIRE(both.size() == 2u);
     store->settle_outbox(
-        {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0, ""},
-         {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0, ""}},
+        {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0, "", 0, ""},
+         {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0, "", 0, ""}},
         3'300'100);
     auto deferred = store->claim_outbox(10, 3'400'000, 60'000);
     BOOST_REQUIRE(deferred.size() == 1u);

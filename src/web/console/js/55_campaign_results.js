@@ -53,7 +53,11 @@ function campaignResults(scope, program, live, listBox) {
         el(
           'p',
           { class: 'muted' },
-          `Redemption ${fmtPercent(c.redemptionRate)} of delivered against ${fmtPercent(c.holdoutRedemptionRate)} of the holdout · starts ${fmtDate(c.sendAt)} · offer ends ${fmtDate(c.expiresAt)}`,
+          `Redemption ${fmtPercent(c.redemptionRate)} of delivered` +
+            (c.effect && c.effect.heldOut > 0
+              ? ` · offered ${fmtPercent(c.effect.offeredRate)} against ${fmtPercent(c.effect.holdoutRate)} held out (lift ${fmtPercent(c.effect.lift)})`
+              : '') +
+            ` · starts ${fmtDate(c.sendAt)} · offer ends ${fmtDate(c.expiresAt)}`,
         ),
         CAMPAIGN_ACTIVE.has(c.state)
           ? confirmButton(

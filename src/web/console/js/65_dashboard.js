@@ -106,6 +106,12 @@ function renderDashboardView(scope, main) {
         { name: 'Earned', values: pick((d) => d.pointsEarned) },
         { name: 'Redeemed', values: pick((d) => d.pointsRedeemed) },
       ]),
+      lineChart('Pushes per day, all wallets', labels, [
+        { name: 'Delivered', values: pick((d) => sumValues((d.pushes || {}).delivered)) },
+        { name: 'Retried', values: pick((d) => sumValues((d.pushes || {}).retried)) },
+        { name: 'Failed', values: pick((d) => sumValues((d.pushes || {}).failed)) },
+        { name: 'Unregistered', values: pick((d) => sumValues((d.pushes || {}).unregistered)) },
+      ]),
     );
   };
   days.addEventListener('change', loadDaily);
