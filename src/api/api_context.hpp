@@ -58,6 +58,9 @@ struct ApiContext {
     const google::CallbackVerifier* google_callbacks = nullptr;  // when google.callbacks
     std::function<void()> on_rollout_started;   // wakes the rollout runner (may be empty)
     std::function<void()> on_campaign_created;  // wakes the campaign runner (may be empty)
+    // server.image_body_limit: the image upload route's body cap (413 above it); each image
+    // kind's own byte limit then answers 422 naming it.
+    std::size_t image_body_limit = 4 * 1024 * 1024;
 };
 
 }  // namespace cardsmith::api

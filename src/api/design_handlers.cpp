@@ -217,6 +217,19 @@ net::awaitable<Response> handle_patch_design(ApiContext& ctx, RequestContext& rc
     if (!checked) {
         co_return fail(checked.error(), rc.request);
     }
+    // ?dryRun=true: validate and lint only; nothing is saved (the console's "Check").
+    if (query_flag(rc, "dryRun")) {
+        const auto design = domain::design_to_json(checked->design);
+        const bool unchanged =
+            json::serialize(design) == json::serialize(domain::design_to_json(program.design));
+        co_return json_ok(http::status::ok,
+                          json::object{{"program", program.slug},
+                                       {"dryRun", true},
+                                       {"unchanged", unchanged},
+                                       {"design", design},
+                                       {"lint", domain::lint_to_json(checked->lint)}},
+                          rc.request);
+    }
     std::string note = "design: ";
     for (const auto& [k, _] : *body) {
         note += std::string(k) + ' ';

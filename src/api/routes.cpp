@@ -1,7 +1,6 @@
 #include "api/routes.hpp"
 
 #include "api/handlers.hpp"
-#include "domain/images.hpp"
 
 namespace cardsmith::api {
 
@@ -31,7 +30,7 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::post, "/api/v1/campaigns/{id}/cancel", bind(handle_cancel_campaign));
     router.add(V::patch, "/api/v1/programs/{slug}/design", bind(handle_patch_design));
     router.add(V::put, "/api/v1/programs/{slug}/images/{name}", bind(handle_put_image),
-               {domain::kMaxImageBytes + 1});
+               {ctx.image_body_limit});
     router.add(V::get, "/api/v1/programs/{slug}/designs", bind(handle_list_designs));
     router.add(V::get, "/api/v1/programs/{slug}/designs/{version}", bind(handle_get_design));
     router.add(V::get, "/api/v1/programs/{slug}/designs/{version}/preview",

@@ -482,6 +482,7 @@ App::App(config::Config cfg) {
         nullptr,
         {},
         {}});
+    s.ctx->image_body_limit = s.cfg.server.image_body_limit;
     api::register_routes(s.router, *s.ctx);
     s.on_relay_keys_saved = [&s](const domain::Identity& i) { load_relay_keys(s, i); };
     s.router.add(http::verb::put, "/api/v1/identities/{id}/relay-keys",

@@ -271,12 +271,15 @@ async function run() {
     return { before, after };
   });
 
-  // 5. "Check" saves a draft and shows the lint report (the template's warning).
-  await step('design: check', async () => {
+  // 5. "Check" shows the lint report (the template's warning) and saves nothing; "Save
+  //    draft" keeps the change as a version.
+  await step('design: check and save a draft', async () => {
     await page.locator('#design-check').click();
-    await page.locator('#design-findings h3').filter({ hasText: 'draft version' }).waitFor();
+    await page.locator('#design-findings h3').filter({ hasText: 'nothing saved' }).waitFor();
     const warnings = await page.locator('#design-findings .finding-warning').count();
     check(warnings > 0, 'no lint warnings shown (the coffee template has one)');
+    await page.locator('#design-draft').click();
+    await page.locator('#design-findings h3').filter({ hasText: 'draft version' }).waitFor();
   });
 
   // 6. Publish: the rollout's progress bar moves to 100 % and the state to done.

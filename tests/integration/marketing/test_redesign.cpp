@@ -68,7 +68,20 @@ BOOST_AUTO_TEST_CASE(bad_designs_are_refused_naming_the_field_and_change_nothing
     auto wrong = put("icon", read_file(dir + "strip.png"));
     BOOST_TEST(wrong.result_int() == 422);
     BOOST_TEST(test::json_of(wrong).at("error").at("field").as_string() == "icon");
-    BOOST_TEST(put("logo", std::string(1024 * 1024 + 10, 'x')).result_int() == 413);
+    // Over the kind's limit: 422 naming it; over server.image_body_limit: 413 unread.
+    auto big = put("logo", std::string(1024 * 1024 + 10, 'x'));
+    BOOST_TEST(big.result_int() == 422);
+    BOOST_TEST(test::json_of(big).at("error").at("field").as_string() == "logo");
+    BOOST_TEST(put("logo", std::string(4 * 1024 * 1024 + 10, 'x')).result_int() == 413);
+
+    // A dry run lints a valid change and saves nothing (the version count below).
+    auto dry = w.call(verb::patch, "/api/v1/programs/bean/design?dryRun=true",
+                      {{"colors", {{"background", "#102030"}}}});
+    BOOST_REQUIRE_EQUAL(dry.result_int(), 200);
+    BOOST_TEST(test::json_of(dry).at("dryRun").as_bool());
+    BOOST_TEST(test::json_of(dry).at("design").at("colors").at("background").as_string() ==
+               "#102030");
+    BOOST_TEST(test::json_of(dry).at("lint").is_object());
 
     // Another merchant sees nothing.
     auto m2 = w.client->post_json("/api/v1/merchants", {{"name", "Other"}}, w.server.admin_key());

@@ -1,7 +1,8 @@
 // The design editor: texts, colours and the five field groups of the published design,
-// edited in place with the preview redrawn on every keystroke. "Check" saves the change
-// as a draft version (PATCH ?draft=true) to get the lint report; "Publish" saves and
-// publishes it (PATCH), then follows the rollout. The change and its findings are in
+// edited in place with the preview redrawn on every keystroke. "Check" validates and lints
+// the change without saving it (PATCH ?dryRun=true), "Save draft" keeps it as a version
+// to publish later (PATCH ?draft=true); "Publish" saves and publishes it (PATCH), then
+// follows the rollout. The change and its findings are in
 // 25_findings.js; images, versions and rollouts in 35_design_versions.js.
 
 const DESIGN_TEXTS = [
@@ -265,16 +266,21 @@ function renderDesignView(scope, main) {
     ),
   );
 
-  // Saves the change: a draft to check it, or published with a rollout.
-  const save = async (draft) => {
+  // "check": validates and lints, saving nothing; "draft": saves a version to publish
+  // later; "publish": saves and starts the rollout.
+  const save = async (mode) => {
+    const draft = mode !== 'publish';
     const patch = designPatch(state.published, state.design);
     if (!Object.keys(patch).length) {
       notify('Nothing to save: the design is as published.');
       return;
     }
-    const query = draft
-      ? { draft: 'true' }
-      : { canary: canary.value === '0' ? null : canary.value };
+    const query =
+      mode === 'check'
+        ? { dryRun: 'true' }
+        : draft
+          ? { draft: 'true' }
+          : { canary: canary.value === '0' ? null : canary.value };
     let r;
     try {
       r = await api('PATCH', path`/api/v1/programs/${program.slug}/design`, { body: patch, query });
@@ -292,11 +298,14 @@ function renderDesignView(scope, main) {
     showFindings(findings, {
       title: r.unchanged
         ? 'Unchanged'
-        : draft
-          ? `Checked: saved as draft version ${r.version}`
-          : `Published version ${r.version}`,
+        : mode === 'check'
+          ? 'Checked: nothing saved'
+          : draft
+            ? `Saved as draft version ${r.version}`
+            : `Published version ${r.version}`,
       lint: r.lint,
     });
+    if (mode === 'check') return;
     if (!draft && !r.unchanged) {
       state.published = clone(r.design);
       app.updateProgram(r);
@@ -309,9 +318,16 @@ function renderDesignView(scope, main) {
   const actions = el(
     'div',
     { class: 'actions sticky-actions' },
-    actionButton('Check', () => save(true), { id: 'design-check', class: 'btn btn-secondary' }),
+    actionButton('Check', () => save('check'), { id: 'design-check', class: 'btn btn-secondary' }),
+    actionButton('Save draft', () => save('draft'), {
+      id: 'design-draft',
+      class: 'btn btn-secondary',
+    }),
     canary,
-    actionButton('Publish', () => save(false), { id: 'design-publish', class: 'btn btn-primary' }),
+    actionButton('Publish', () => save('publish'), {
+      id: 'design-publish',
+      class: 'btn btn-primary',
+    }),
     el(
       'button',
       {
