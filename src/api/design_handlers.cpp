@@ -66,6 +66,7 @@ json::object rollout_view(const ApiContext& ctx, const storage::Rollout& r,
             {"program", slug},
             {"version", r.version},
             {"fromVersion", r.from_version},
+            {"reverts", r.reverts != 0 ? json::value(r.reverts) : json::value(nullptr)},
             {"state", r.state},
             {"canaryPercent", r.canary_percent},
             {"canaryDevices", r.canary_devices},
@@ -564,11 +565,13 @@ net::awaitable<Response> handle_rollout_action(ApiContext& ctx, RequestContext& 
         co_return fail(not_found("rollout"), rc.request);
     }
     if (change.status == storage::StoreStatus::conflict) {
-        co_return fail({ApiErrc::conflict,
-                        "a " + owned->first.state + " rollout cannot " + name +
-                            (name == "confirm" ? " (only a canary waiting for confirmation)" : ""),
-                        {}},
-                       rc.request);
+        std::string why = "a " + owned->first.state + " rollout cannot " + name;
+        if (name == "confirm") {
+            why += " (only a canary waiting for confirmation)";
+        } else if (name == "cancel" && owned->first.reverts != 0) {
+            why = "a revert cannot be cancelled (pause it, or publish the version you want)";
+        }
+        co_return fail({ApiErrc::conflict, std::move(why), {}}, rc.request);
     }
     if (ctx.on_rollout_started) {
         ctx.on_rollout_started();

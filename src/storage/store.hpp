@@ -279,6 +279,7 @@ struct Rollout {
     std::int64_t created_at = 0, started_at = 0, updated_at = 0, finished_at = 0;  // unix ms
     std::int64_t active_ms = 0;      // time spent running before running_since
     std::int64_t running_since = 0;  // unix ms while running, else 0
+    std::int64_t reverts = 0;        // a cancel's revert: the rollout it undoes
 };
 
 enum class RolloutAction { pause, resume, confirm, cancel };

@@ -353,7 +353,8 @@ CREATE INDEX events_merchant ON events(merchant_id, id);
 // day can be cut at any UTC offset; the program a queued push is for. Ledger rows the
 // server granted itself (welcome, referral and birthday bonuses) are marked, so a
 // campaign's redemptions count only what tills and CRMs posted. A rollout's time spent
-// running (not paused, not waiting at its canary) for its rate and ETA. A campaign
+// running (not paused, not waiting at its canary) for its rate and ETA, and which
+// rollout a revert undoes (a revert cannot itself be cancelled). A campaign
 // offer's header and link, for the back of the pass.
 constexpr const char* kV8 = R"sql(
 ALTER TABLE outbox ADD COLUMN program_id INTEGER;
@@ -370,6 +371,7 @@ UPDATE transactions SET bonus = 1 WHERE note LIKE 'Referral bonus:%' OR
     note LIKE 'Welcome bonus:%' OR note = 'Birthday bonus';
 ALTER TABLE rollouts ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollouts ADD COLUMN running_since INTEGER;  -- unix ms, while running
+ALTER TABLE rollouts ADD COLUMN reverts INTEGER;        -- a cancel's revert: the cancelled one
 UPDATE rollouts SET running_since = COALESCE(started_at, created_at) WHERE state = 'running';
 ALTER TABLE cards ADD COLUMN offer_header TEXT;        -- a campaign's header and link, shown
 ALTER TABLE cards ADD COLUMN offer_link TEXT;          -- with the offer on the pass's back

@@ -17,12 +17,13 @@ constexpr const char* kRolloutById =
     "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
     "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
     "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0), "
-    "active_ms, COALESCE(running_since, 0) FROM rollouts WHERE id = ?1";
+    "active_ms, COALESCE(running_since, 0), COALESCE(reverts, 0) FROM rollouts WHERE id = ?1";
 constexpr const char* kRolloutsOfProgram =
     "SELECT id, program_id, version, from_version, state, canary_percent, canary_devices, "
     "COALESCE(confirmed_at, 0), last_card_id, cursor, cards_total, cards_done, devices_total, "
     "pushes_queued, created_at, COALESCE(started_at, 0), updated_at, COALESCE(finished_at, 0), "
-    "active_ms, COALESCE(running_since, 0) FROM rollouts WHERE program_id = ?1 ORDER BY id DESC "
+    "active_ms, COALESCE(running_since, 0), COALESCE(reverts, 0) FROM rollouts WHERE program_id = "
+    "?1 ORDER BY id DESC "
     "LIMIT ?2";
 
 Rollout read_rollout(Statement& st) {
@@ -47,6 +48,7 @@ Rollout read_rollout(Statement& st) {
     r.finished_at = st.int64(17);
     r.active_ms = st.int64(18);
     r.running_since = st.int64(19);
+    r.reverts = st.int64(20);
     return r;
 }
 
@@ -406,7 +408,8 @@ RolloutChange SqliteStore::control_rollout(std::int64_t id, RolloutAction action
             }
             break;
         case RolloutAction::cancel: {
-            if (!active) {
+            // Cancelling a revert would publish the cancelled version again.
+            if (!active || r->reverts != 0) {
                 out.status = StoreStatus::conflict;
                 break;
             }
@@ -416,6 +419,11 @@ RolloutChange SqliteStore::control_rollout(std::int64_t id, RolloutAction action
                 scalar(*c, "SELECT design_version FROM programs WHERE id = ?1", r->program.value());
             if (live == r->version) {
                 out.revert = begin_rollout(*c, r->program, r->from_version, 0, now_ms);
+                c->prepare("UPDATE rollouts SET reverts = ?2 WHERE id = ?1")
+                    .bind(1, out.revert->id)
+                    .bind(2, id)
+                    .run();
+                out.revert->reverts = id;
             }
             break;
         }

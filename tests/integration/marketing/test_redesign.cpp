@@ -205,6 +205,7 @@ BOOST_AUTO_TEST_CASE(canary_stops_for_confirmation_and_cancel_brings_cards_back)
     auto cancelled = test::json_of(cancel).as_object();
     BOOST_TEST(cancelled.at("state").as_string() == "cancelled");
     const auto revert = cancelled.at("revert").at("id").as_int64();
+    BOOST_TEST(cancelled.at("revert").at("reverts").as_int64() == id2);
     BOOST_TEST(eventually([&] { return w.state(revert) == "done"; }));
     BOOST_TEST(w.rollout(revert).at("cardsDone").as_int64() == 2);
     BOOST_TEST(w.background(w.cards[0]) == "rgb(17, 34, 51)");

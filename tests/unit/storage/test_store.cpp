@@ -147,6 +147,23 @@ BOOST_FIXTURE_TEST_CASE(a_rollout_counts_only_its_running_time, Fixture) {
     BOOST_TEST(done->state == "done");
     BOOST_TEST(done->active_ms == 5'000);  // 2 s before the pause, 3 s after
     BOOST_TEST(done->running_since == 0);
+
+    // Cancel a half-done rollout: a revert brings the moved card back; the revert itself
+    // cannot be cancelled (that would publish the cancelled version again).
+    v.now_ms = 80'000;
+    const auto next = store->add_design_version(v);
+    auto r2 = store->start_rollout(p.id, next, 0, 80'000);
+    BOOST_REQUIRE(store->rollout_step(r2.id, 1, 81'000));
+    auto cancelled = store->control_rollout(r2.id, storage::RolloutAction::cancel, 82'000);
+    BOOST_TEST((cancelled.status == storage::StoreStatus::ok));
+    BOOST_REQUIRE(cancelled.revert);
+    BOOST_TEST(cancelled.revert->reverts == r2.id);
+    BOOST_TEST(cancelled.revert->version == version);
+    auto again =
+        store->control_rollout(cancelled.revert->id, storage::RolloutAction::cancel, 83'000);
+    BOOST_TEST((again.status == storage::StoreStatus::conflict));
+    BOOST_TEST(store->control_rollout(cancelled.revert->id, storage::RolloutAction::pause, 83'000)
+                   .rollout->state == "paused");
 }
 
 BOOST_FIXTURE_TEST_CASE(concurrent_writers_on_the_pool, Fixture) {
