@@ -57,7 +57,7 @@ inline std::int64_t emit_event(Connection& c, std::int64_t card_id, std::int64_t
         .bind(3, now_ms)
         .bind(4, kind)
         .run();
-    if (sqlite3_changes(c.raw()) > 0) {
+    if (c.changes() > 0) {
         c.prepare(
              "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, "
              "updated_at) SELECT 'webhook', CAST(id AS TEXT), '', '', ?2, ?2, ?2 FROM "

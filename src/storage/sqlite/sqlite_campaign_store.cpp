@@ -313,7 +313,7 @@ bool SqliteStore::cancel_campaign(std::int64_t id, std::int64_t now_ms) {
         .bind(1, id)
         .bind(2, now_ms)
         .run();
-    const bool changed = sqlite3_changes(c->raw()) > 0;
+    const bool changed = c->changes() > 0;
     tx.commit();
     return changed;
 }
@@ -409,7 +409,7 @@ void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool
             .bind(1, campaign)
             .bind(2, card.value())
             .run();
-        if (sqlite3_changes(c->raw()) > 0) {
+        if (c->changes() > 0) {
             c->prepare("UPDATE campaigns SET failed = failed + 1, sent = sent - 1 WHERE id = ?1")
                 .bind(1, campaign)
                 .run();
@@ -443,7 +443,7 @@ int SqliteStore::expire_offers(std::int64_t now_ms, int limit) {
             .bind(1, id)
             .bind(2, now_ms)
             .run();
-        if (sqlite3_changes(c->raw()) > 0) {
+        if (c->changes() > 0) {
             (void)bump_and_enqueue(*c, id, now_ms);
             ++n;
         }
@@ -460,7 +460,7 @@ StoreStatus SqliteStore::set_program_time_zone(ProgramId program, std::string_vi
         .bind(1, program.value())
         .bind(2, z)
         .run();
-    const bool changed = sqlite3_changes(c->raw()) > 0;
+    const bool changed = c->changes() > 0;
     tx.commit();
     return changed ? StoreStatus::ok : StoreStatus::not_found;
 }

@@ -328,7 +328,7 @@ std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
             .bind(5, seq)
             .bind(6, now_ms / 1000)
             .run();
-        changed = sqlite3_changes(c->raw());
+        changed = c->changes();
         auto st = c->prepare(
             "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
             "program_id) SELECT DISTINCT " OUTBOX_KIND
@@ -339,7 +339,7 @@ std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
             "updated_at = excluded.updated_at");
         st.bind(1, r->program.value()).bind(2, r->cursor).bind(3, end).bind(4, seq).bind(5, now_ms);
         st.run();
-        pushes = sqlite3_changes(c->raw());
+        pushes = c->changes();
     }
     const bool finished = walked < limit || end >= r->last_card_id;
     const std::int64_t queued = r->pushes_queued + pushes;

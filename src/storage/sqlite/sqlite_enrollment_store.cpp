@@ -103,7 +103,7 @@ VerificationStart SqliteStore::start_verification(const NewVerification& v,
             "UPDATE verifications SET state = 'replaced' WHERE id = ?1 AND program_id = ?2 AND "
             "state = 'pending'");
         old.bind(1, v.replaces).bind(2, v.program.value()).run();
-        if (sqlite3_changes(c->raw()) == 0) {
+        if (c->changes() == 0) {
             out.status = VerificationStart::Status::gone;
             return out;
         }
@@ -219,7 +219,7 @@ bool SqliteStore::apply_referral(Connection& c, std::int64_t card_id, const NewC
         .bind(4, r.person)
         .bind(5, card.now)
         .run();
-    if (sqlite3_changes(c.raw()) == 0) {
+    if (c.changes() == 0) {
         return false;
     }
     const auto credit = [&](std::int64_t id, std::int64_t points, std::string_view note) {
@@ -343,7 +343,7 @@ bool SqliteStore::mark_google_saved(CardId card, std::int64_t now_ms) {
         .bind(1, card.value())
         .bind(2, now_ms)
         .run();
-    const bool marked = sqlite3_changes(c->raw()) > 0;
+    const bool marked = c->changes() > 0;
     tx.commit();
     return marked;
 }
@@ -392,7 +392,7 @@ bool SqliteStore::record_google_callback(CardId card, std::string_view kind, std
         .bind(1, nonce)
         .bind(2, now_ms)
         .run();
-    if (sqlite3_changes(c->raw()) == 0) {
+    if (c->changes() == 0) {
         return false;
     }
     (void)emit_event(*c, card.value(), 0, kind, "google", std::nullopt, now_ms,

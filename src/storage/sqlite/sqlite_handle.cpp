@@ -25,46 +25,38 @@ int to_int(std::size_t n) {
 }
 }  // namespace
 
-Statement::~Statement() {
+void SqliteStatement::reset() noexcept {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
 }
 
-Statement& Statement::bind(int i, std::int64_t v) {
+void SqliteStatement::bind_int(int i, std::int64_t v) {
     if (int rc = sqlite3_bind_int64(stmt_, i, v); rc != SQLITE_OK) {
         raise(sqlite3_db_handle(stmt_), rc, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::bind(int i, std::string_view t) {
+void SqliteStatement::bind_text(int i, std::string_view t) {
     if (int rc = sqlite3_bind_text(stmt_, i, t.data(), to_int(t.size()), SQLITE_TRANSIENT);
         rc != SQLITE_OK) {
         raise(sqlite3_db_handle(stmt_), rc, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::bind_blob(int i, std::string_view b) {
+void SqliteStatement::bind_blob(int i, std::string_view b) {
     if (int rc = sqlite3_bind_blob(stmt_, i, b.data(), to_int(b.size()), SQLITE_TRANSIENT);
         rc != SQLITE_OK) {
         raise(sqlite3_db_handle(stmt_), rc, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::bind_null(int i) {
+void SqliteStatement::bind_null(int i) {
     if (int rc = sqlite3_bind_null(stmt_, i); rc != SQLITE_OK) {
         raise(sqlite3_db_handle(stmt_), rc, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::bind_optional(int i, const std::string& t) {
-    return t.empty() ? bind_null(i) : bind(i, t);
-}
-
-bool Statement::step() {
+bool SqliteStatement::step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {
         return true;
@@ -75,9 +67,9 @@ bool Statement::step() {
     raise(sqlite3_db_handle(stmt_), sqlite3_extended_errcode(sqlite3_db_handle(stmt_)), "step");
 }
 
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::int64_t SqliteStatement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-std::string Statement::text(int col) const {
+std::string SqliteStatement::text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
     return p == nullptr
@@ -85,14 +77,16 @@ std::string Statement::text(int col) const {
                : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
-std::string Statement::blob(int col) const {
+std::string SqliteStatement::blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
     return p == nullptr ? std::string()
                         : std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
-Connection::Connection(const std::string& path, int busy_timeout_ms) {
+SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
+                                   std::mutex* write_lock)
+    : write_lock_(write_lock) {
     int rc =
         sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -109,14 +103,12 @@ Connection::Connection(const std::string& path, int busy_timeout_ms) {
     exec("PRAGMA foreign_keys=ON");
 }
 
-Connection::~Connection() {
-    for (auto& [_, stmt] : cache_) {
-        sqlite3_finalize(stmt);
-    }
+SqliteConnection::~SqliteConnection() {
+    cache_.clear();  // statements are finalized before the connection closes
     sqlite3_close_v2(db_);
 }
 
-void Connection::exec(const char* sql) {
+void SqliteConnection::exec(const char* sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
@@ -126,7 +118,7 @@ void Connection::exec(const char* sql) {
     }
 }
 
-Statement Connection::prepare(const char* sql) {
+sql::StatementImpl* SqliteConnection::prepare_impl(const char* sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         sqlite3_stmt* stmt = nullptr;
@@ -134,29 +126,38 @@ Statement Connection::prepare(const char* sql) {
         if (rc != SQLITE_OK) {
             raise(db_, rc, "prepare");
         }
-        it = cache_.emplace(sql, stmt).first;
+        it = cache_.emplace(sql, std::make_unique<SqliteStatement>(stmt)).first;
     }
-    return Statement(it->second);
+    return it->second.get();
 }
 
-std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t SqliteConnection::last_insert_id() { return sqlite3_last_insert_rowid(db_); }
 
-Transaction::Transaction(Connection& c) : conn_(c) {
-    if (conn_.write_lock() != nullptr) {
-        writer_ = std::unique_lock(*conn_.write_lock());
+int SqliteConnection::changes() { return sqlite3_changes(db_); }
+
+void SqliteConnection::begin() {
+    if (write_lock_ != nullptr) {
+        writer_ = std::unique_lock(*write_lock_);
     }
-    conn_.exec("BEGIN IMMEDIATE");
+    try {
+        exec("BEGIN IMMEDIATE");
+    } catch (...) {
+        if (writer_.owns_lock()) {
+            writer_.unlock();
+        }
+        throw;
+    }
 }
 
-Transaction::~Transaction() {
-    if (!done_) {
-        sqlite3_exec(conn_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+void SqliteConnection::commit() {
+    exec("COMMIT");
+    if (writer_.owns_lock()) {
+        writer_.unlock();
     }
 }
 
-void Transaction::commit() {
-    conn_.exec("COMMIT");
-    done_ = true;
+void SqliteConnection::rollback() noexcept {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     if (writer_.owns_lock()) {
         writer_.unlock();
     }

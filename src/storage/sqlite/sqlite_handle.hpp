@@ -1,92 +1,72 @@
 #pragma once
-// Thin RAII over sqlite3: a connection with a cache of prepared statements, a statement
-// with typed bind/column helpers, and a transaction guard. A Connection is used by one
-// thread at a time (SqlitePool hands them out). Every return code is checked; failures
-// throw StorageError with SQLite's message.
+// The SQLite side of storage/sql/connection.hpp: thin RAII over sqlite3. Every return
+// code is checked; failures throw StorageError with SQLite's message.
 #include <sqlite3.h>
 
-#include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
+
+#include "storage/sql/connection.hpp"
 
 namespace cardsmith::storage::sqlite {
 
-class Statement {
+// The store code in this directory is written against the backend-neutral layer.
+using sql::Connection;
+using sql::Statement;
+using sql::Transaction;
+using sql::UniqueViolation;
+
+class SqliteStatement final : public sql::StatementImpl {
 public:
-    explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-    ~Statement();  // resets and clears bindings: the statement stays cached
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
+    explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+    ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-    Statement& bind(int index, std::int64_t value);
-    Statement& bind(int index, std::string_view text);
-    Statement& bind_blob(int index, std::string_view bytes);
-    Statement& bind_null(int index);
-    Statement& bind_optional(int index, const std::string& text);  // empty → NULL
-
-    // True when a row is available; false when done. Throws on error; a UNIQUE violation
-    // throws UniqueViolation.
-    bool step();
-    void run() {
-        while (step()) {
-        }
-    }
-
-    [[nodiscard]] std::int64_t int64(int col) const;
-    [[nodiscard]] std::string text(int col) const;  // NULL → ""
-    [[nodiscard]] std::string blob(int col) const;
+    void bind_int(int index, std::int64_t value) override;
+    void bind_text(int index, std::string_view text) override;
+    void bind_blob(int index, std::string_view bytes) override;
+    void bind_null(int index) override;
+    bool step() override;
+    [[nodiscard]] std::int64_t int64(int col) const override;
+    [[nodiscard]] std::string text(int col) const override;
+    [[nodiscard]] std::string blob(int col) const override;
+    void reset() noexcept override;
 
 private:
     sqlite3_stmt* stmt_;
 };
 
-class UniqueViolation : public std::runtime_error {
+class SqliteConnection final : public sql::Connection {
 public:
-    using std::runtime_error::runtime_error;
-};
+    // Write transactions of this process take `write_lock` (when given) first. SQLite
+    // allows one writer at a time anyway; queueing writers on a mutex instead of SQLite's
+    // busy handler (which sleeps and retries) keeps commits back to back and tail
+    // latency low.
+    SqliteConnection(const std::string& path, int busy_timeout_ms,
+                     std::mutex* write_lock = nullptr);
+    ~SqliteConnection() override;
 
-class Connection {
-public:
-    Connection(const std::string& path, int busy_timeout_ms);
-    ~Connection();
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
+    void exec(const char* sql) override;
+    [[nodiscard]] std::int64_t last_insert_id() override;
+    [[nodiscard]] int changes() override;
+    // BEGIN IMMEDIATE: take the write lock up front, so two writers never deadlock on an
+    // upgrade.
+    void begin() override;
+    void commit() override;
+    void rollback() noexcept override;
 
-    void exec(const char* sql);
-    [[nodiscard]] Statement prepare(const char* sql);  // cached by the SQL's address
-    [[nodiscard]] std::int64_t last_insert_id() const;
     [[nodiscard]] sqlite3* raw() const { return db_; }
 
-    // Write transactions of this process take `lock` first. SQLite allows one writer at a
-    // time anyway; queueing writers on a mutex instead of SQLite's busy handler (which
-    // sleeps and retries) keeps commits back to back and tail latency low.
-    void set_write_lock(std::mutex* lock) { write_lock_ = lock; }
-    [[nodiscard]] std::mutex* write_lock() const { return write_lock_; }
-
 private:
+    sql::StatementImpl* prepare_impl(const char* sql) override;
+
     sqlite3* db_ = nullptr;
     std::mutex* write_lock_ = nullptr;
-    std::unordered_map<const char*, sqlite3_stmt*> cache_;
-};
-
-// BEGIN IMMEDIATE (take the write lock up front, so two writers never deadlock on an
-// upgrade), COMMIT by commit(), ROLLBACK when destroyed without it.
-class Transaction {
-public:
-    explicit Transaction(Connection& c);
-    ~Transaction();
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    void commit();
-
-private:
-    Connection& conn_;
     std::unique_lock<std::mutex> writer_;
-    bool done_ = false;
+    std::unordered_map<const char*, std::unique_ptr<SqliteStatement>> cache_;
 };
 
 }  // namespace cardsmith::storage::sqlite

@@ -114,7 +114,7 @@ StoreStatus SqliteStore::set_identity_relay_keys(IdentityId id, std::string_view
     }
     st.bind(3, now);
     st.run();
-    return sqlite3_changes(c->raw()) > 0 ? StoreStatus::ok : StoreStatus::not_found;
+    return c->changes() > 0 ? StoreStatus::ok : StoreStatus::not_found;
 }
 
 StoreStatus SqliteStore::set_program_identity(ProgramId program,
@@ -134,7 +134,7 @@ StoreStatus SqliteStore::set_program_identity(ProgramId program,
         st.bind_null(2);
     }
     st.run();
-    if (sqlite3_changes(c->raw()) == 0) {
+    if (c->changes() == 0) {
         return StoreStatus::not_found;
     }
     tx.commit();
@@ -147,7 +147,7 @@ StoreStatus SqliteStore::set_program_enrollment(ProgramId program, std::string_v
         .bind(1, program.value())
         .bind(2, json)
         .run();
-    return sqlite3_changes(c->raw()) > 0 ? StoreStatus::ok : StoreStatus::not_found;
+    return c->changes() > 0 ? StoreStatus::ok : StoreStatus::not_found;
 }
 
 #undef IDENTITY_SELECT

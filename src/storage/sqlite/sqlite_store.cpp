@@ -21,8 +21,7 @@ constexpr const char* kAllPrograms = PROGRAM_SELECT "ORDER BY id";
 
 SqliteStore::SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms) {
     for (unsigned i = 0; i < std::max(1u, connections); ++i) {
-        idle_.push_back(std::make_unique<Connection>(path, busy_timeout_ms));
-        idle_.back()->set_write_lock(&write_lock_);
+        idle_.push_back(std::make_unique<SqliteConnection>(path, busy_timeout_ms, &write_lock_));
     }
 }
 

@@ -85,7 +85,7 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, card_id).bind(2, now_ms).run();
-    int queued = sqlite3_changes(c.raw());
+    int queued = c.changes();
     if (!google_object) {
         return queued;
     }
@@ -98,7 +98,7 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     google.bind(1, card_id).bind(2, now_ms).run();
-    queued += sqlite3_changes(c.raw());
+    queued += c.changes();
     return queued;
 }
 
@@ -347,7 +347,7 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     st.bind(1, program.value()).bind(2, now_ms).run();
-    int n = sqlite3_changes(c->raw());
+    int n = c->changes();
     // Google Wallet: the class carries the design, so one PATCH reaches every saved card.
     auto google = c->prepare(
         "INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, "
@@ -357,7 +357,7 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
         "ON CONFLICT (kind, target, topic) WHERE state = 'pending' DO UPDATE SET updated_at = "
         "excluded.updated_at");
     google.bind(1, program.value()).bind(2, now_ms).run();
-    n += sqlite3_changes(c->raw());
+    n += c->changes();
     tx.commit();
     return n;
 }
@@ -422,7 +422,7 @@ void requeue_row(Connection& c, std::int64_t id, std::int64_t lease, std::int64_
             .bind(2, lease)
             .bind(3, not_before_ms)
             .run();
-        if (sqlite3_changes(c.raw()) > 0) {
+        if (c.changes() > 0) {
             finish_row(c, id, lease);
             return;
         }
@@ -567,7 +567,7 @@ int SqliteStore::release_outbox_claims(std::int64_t now_ms) {
          "WHERE state = 'sending'")
         .bind(1, now_ms)
         .run();
-    int n = sqlite3_changes(c->raw());
+    int n = c->changes();
     tx.commit();
     return n;
 }
@@ -585,7 +585,7 @@ int SqliteStore::retry_dead_outbox(std::int64_t now_ms) {
          "WHERE state = 'dead'")
         .bind(1, now_ms)
         .run();
-    int n = sqlite3_changes(c->raw());
+    int n = c->changes();
     tx.commit();
     return n;
 }

@@ -87,7 +87,7 @@ bool SqliteStore::delete_webhook(std::int64_t id) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare("DELETE FROM webhooks WHERE id = ?1").bind(1, id).run();
-    const bool deleted = sqlite3_changes(c->raw()) > 0;
+    const bool deleted = c->changes() > 0;
     tx.commit();
     return deleted;
 }
