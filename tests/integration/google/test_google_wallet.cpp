@@ -2,7 +2,9 @@
 // endpoint that verifies the RS256 assertion, and the Wallet REST API over TLS that checks
 // bearer tokens and records calls). Save link → object inserted and a short signed save
 // JWT; transaction → object patched; redesign push → class patched; 401/503/400 answers;
-// the notification budget; a crash with updates queued.
+// the notification budget; a crash with updates queued; a redesign through the API (and its
+// roll back) → the class patched once its rollout is done, also across kill -9 mid-rollout
+// and while Google is down.
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
@@ -166,9 +168,55 @@ struct World {
     test::Client& client() { return *client_; }
     void restart_after_kill() {
         server.kill_hard();
+        restart();
+    }
+    // Starts the server again (after server.kill_hard()) and reconnects.
+    void restart() {
         server.start();
         client_.reset();
         client_.emplace(server.port());
+    }
+    // Issues `n` more cards and saves each to Google Wallet (its object inserted).
+    void issue_saved_cards(int n) {
+        for (int i = 0; i < n; ++i) {
+            auto c = client().post_json(
+                "/api/v1/programs/bean/cards",
+                {{"holder", {{"name", "Holder " + std::to_string(i)}}}, {"balance", i}}, key);
+            BOOST_REQUIRE_EQUAL(c.result_int(), 201);
+            const std::string serial(test::json_of(c).at("serial").as_string());
+            BOOST_REQUIRE_EQUAL(client().get("/g/" + serial).result_int(), 302);
+        }
+    }
+    // An API call with the merchant's key and a JSON body.
+    test::Response call(verb method, const std::string& target, const json::value& body = nullptr) {
+        return client().request(
+            method, target, body.is_null() ? "" : json::serialize(body),
+            {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+    }
+    json::object rollout(std::int64_t id) {
+        auto r = call(verb::get, "/api/v1/rollouts/" + std::to_string(id));
+        BOOST_REQUIRE_MESSAGE(r.result_int() == 200, "rollout " << id << ": " << r.body());
+        return test::json_of(r).as_object();
+    }
+    // PATCHes of the program's class that reached the fake, oldest first (any status).
+    std::vector<test::GoogleCall> class_patches() const {
+        std::vector<test::GoogleCall> out;
+        for (auto& c : google.calls()) {
+            if (c.method == "PATCH" && c.path.ends_with("/loyaltyClass/" + class_id())) {
+                out.push_back(std::move(c));
+            }
+        }
+        return out;
+    }
+    // The colour a class PATCH carried ("" when it carried none).
+    static std::string colour_of(const test::GoogleCall& c) {
+        const auto body = json::parse(c.body).as_object();
+        const auto* colour = body.if_contains("hexBackgroundColor");
+        return colour ? std::string(colour->as_string()) : "";
+    }
+    std::string google_colour() const {
+        auto k = google.klass(class_id());
+        return k ? std::string(k->at("hexBackgroundColor").as_string()) : "";
     }
     std::string number() const { return std::string(card.at("cardNumber").as_string()); }
     std::string serial() const { return std::string(card.at("serial").as_string()); }
@@ -201,6 +249,37 @@ std::string jwt_of(const test::Response& r) {
     const std::string prefix = "https://pay.google.com/gp/v/save/";
     BOOST_REQUIRE_MESSAGE(location.rfind(prefix, 0) == 0, location);
     return location.substr(prefix.size());
+}
+
+std::int64_t rollout_id(const test::Response& r) {
+    return test::json_of(r).at("rollout").at("id").as_int64();
+}
+
+// Waits until rollout `id` is done; meanwhile, every look at the fake taken while the
+// rollout was still moving cards must show no class PATCH (Google's copy of the design
+// changes once, at the end). Returns how many such looks there were.
+int wait_done_without_early_class_patch(World& w, std::int64_t id, std::size_t patches_before,
+                                        std::chrono::milliseconds timeout = 10s) {
+    int looks_while_running = 0;
+    std::string early;  // the first look that saw a class PATCH before the end
+    const bool done = eventually(
+        [&] {
+            const auto seen = w.class_patches().size();  // before the state: no race
+            const auto r = w.rollout(id);
+            if (r.at("state").as_string() == "done") return true;
+            ++looks_while_running;
+            if (seen != patches_before && early.empty()) {
+                early = "class PATCHed while the rollout was " +
+                        std::string(r.at("state").as_string()) + " at " +
+                        std::to_string(r.at("cardsDone").as_int64()) + "/" +
+                        std::to_string(r.at("cardsTotal").as_int64());
+            }
+            return false;
+        },
+        timeout);
+    BOOST_TEST(early.empty(), early);
+    BOOST_TEST(done, "rollout " << id << " not done: " << json::serialize(w.rollout(id)));
+    return looks_while_running;
 }
 
 }  // namespace
@@ -297,6 +376,127 @@ BOOST_AUTO_TEST_CASE(transactions_patch_the_object_and_a_redesign_patches_the_cl
         }
         return false;
     }));
+}
+
+BOOST_AUTO_TEST_CASE(an_api_redesign_patches_the_class_once_its_rollout_is_done_and_rolls_back) {
+    // 250 ms a card: 1.5 s for 6, longer than the dispatcher's 1 s poll, so a class update
+    // queued too early would reach the fake while the rollout still runs.
+    World w("[rollouts]\ncards_per_second = 4\n");
+    w.issue_saved_cards(5);
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    BOOST_REQUIRE_EQUAL(w.google.object_ids().size(), 6u);
+    const std::string before = w.google_colour();
+    BOOST_REQUIRE_EQUAL(before.size(), 7u);
+    BOOST_REQUIRE_NE(before, "#0A5C36");
+    w.google.clear_calls();
+
+    auto r = w.call(verb::patch, "/api/v1/programs/bean/design",
+                    {{"colors", {{"background", "#0a5c36"}}}});
+    BOOST_REQUIRE_MESSAGE(r.result_int() == 200, r.body());
+    BOOST_TEST(test::json_of(r).at("version").as_int64() == 2);
+    const auto id = rollout_id(r);
+    BOOST_TEST(wait_done_without_early_class_patch(w, id, 0) > 0);
+    auto done = w.rollout(id);
+    BOOST_TEST(done.at("cardsTotal").as_int64() == 6);
+    BOOST_TEST(done.at("cardsDone").as_int64() == 6);
+    BOOST_TEST(done.at("version").as_int64() == 2);
+    // Then one PATCH of the class, with the new colour; Google's class has it.
+    BOOST_TEST(w.google.wait_for([&] { return !w.class_patches().empty(); }, 10s), w.server.log());
+    BOOST_TEST(eventually([&] { return w.google_colour() == "#0A5C36"; }));
+    auto patches = w.class_patches();
+    BOOST_REQUIRE_EQUAL(patches.size(), 1u);
+    BOOST_TEST(patches[0].status == 200u);
+    BOOST_TEST(World::colour_of(patches[0]) == "#0A5C36");
+    BOOST_TEST(w.google.klass(w.class_id())->at("programName").as_string() == "Bean There");
+
+    // Roll back: publish version 1 again; the class gets the old colour back.
+    auto back = w.call(verb::post, "/api/v1/programs/bean/designs/1/publish");
+    BOOST_REQUIRE_MESSAGE(back.result_int() == 200, back.body());
+    BOOST_TEST(test::json_of(back).at("designVersion").as_int64() == 1);
+    const auto back_id = rollout_id(back);
+    BOOST_TEST(back_id != id);
+    BOOST_TEST(wait_done_without_early_class_patch(w, back_id, 1) > 0);
+    BOOST_TEST(w.rollout(back_id).at("cardsDone").as_int64() == 6);
+    BOOST_TEST(w.google.wait_for([&] { return w.class_patches().size() >= 2; }, 10s),
+               w.server.log());
+    BOOST_TEST(eventually([&] { return w.google_colour() == before; }));
+    patches = w.class_patches();
+    BOOST_REQUIRE_EQUAL(patches.size(), 2u);
+    BOOST_TEST(patches[1].status == 200u);
+    BOOST_TEST(World::colour_of(patches[1]) == before);
+}
+
+BOOST_AUTO_TEST_CASE(a_redesign_reaches_google_across_kill_9_mid_rollout_and_while_google_is_down) {
+    World w("[rollouts]\ncards_per_second = 4\n");  // 250 ms a card: 3 s for 12
+    w.issue_saved_cards(11);
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    BOOST_REQUIRE_EQUAL(w.google.object_ids().size(), 12u);
+    const std::string before = w.google_colour();
+    BOOST_REQUIRE_NE(before, "#778899");
+    w.google.clear_calls();
+    w.google.fail_next("*", 503, 100000);  // Google is down from here on
+    const auto db = w.server.db_path().string();
+
+    auto r = w.call(verb::patch, "/api/v1/programs/bean/design",
+                    {{"colors", {{"background", "#778899"}}}});
+    BOOST_REQUIRE_MESSAGE(r.result_int() == 200, r.body());
+    const auto id = rollout_id(r);
+    BOOST_TEST(eventually([&] {
+        auto p = w.rollout(id);
+        return p.at("cardsDone").as_int64() >= 2 && p.at("state").as_string() == "running";
+    }));
+
+    // kill -9 mid-way: part of the cards moved, nothing sent to Google yet.
+    w.server.kill_hard();
+    const auto moved = std::stoll(
+        query_text(db, "SELECT cards_done FROM rollouts WHERE id = " + std::to_string(id)));
+    BOOST_TEST(moved >= 2);
+    BOOST_TEST(moved < 12);
+    BOOST_TEST(query_text(db, "SELECT state FROM rollouts WHERE id = " + std::to_string(id)) ==
+               "running");
+    BOOST_TEST(w.class_patches().empty());
+
+    // The next start carries on and, at the end, tries Google (still down).
+    w.restart();
+    BOOST_TEST(wait_done_without_early_class_patch(w, id, 0, 20s) > 0);
+    BOOST_TEST(w.rollout(id).at("cardsDone").as_int64() == 12);
+    BOOST_REQUIRE_MESSAGE(w.google.wait_for([&] { return !w.class_patches().empty(); }, 10s),
+                          "no class PATCH after the resumed rollout: " + w.server.log());
+    BOOST_TEST(w.class_patches().front().status == 503u);
+    BOOST_TEST(w.google_colour() == before);
+
+    // kill -9 again while the class update waits for its retry (not in flight: a claimed
+    // row would wait for its lease to run out).
+    const std::string waiting =
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'google_class' AND state = 'pending' AND "
+        "not_before > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 40";
+    BOOST_TEST(eventually([&] { return query_text(db, waiting) == "1"; }, 5s));
+    w.server.kill_hard();
+    BOOST_TEST(query_text(db,
+                          "SELECT COUNT(*) FROM outbox WHERE kind = 'google_class' AND "
+                          "state = 'pending'") == "1");
+
+    // Google is back: the class gets the new colour, the rollout stays done.
+    w.google.clear_failures();
+    const auto attempts = w.class_patches().size();
+    w.restart();
+    BOOST_TEST(eventually([&] { return w.google_colour() == "#778899"; }, 15s), w.server.log());
+    const auto patches = w.class_patches();
+    BOOST_REQUIRE_GT(patches.size(), attempts);
+    BOOST_TEST(patches.back().status == 200u);
+    BOOST_TEST(World::colour_of(patches.back()) == "#778899");
+    for (const auto& p : patches) {
+        BOOST_TEST(World::colour_of(p) == "#778899");  // every try carried the new design
+    }
+    auto done = w.rollout(id);
+    BOOST_TEST(done.at("state").as_string() == "done");
+    BOOST_TEST(done.at("cardsDone").as_int64() == 12);
+    BOOST_TEST(done.at("cardsTotal").as_int64() == 12);
+    // The row is settled once the answer is in: nothing left to send, nothing dead.
+    const std::string left =
+        "SELECT group_concat(state) FROM outbox WHERE kind = 'google_class' AND state IN "
+        "('pending', 'sending', 'dead')";
+    BOOST_TEST(eventually([&] { return query_text(db, left).empty(); }), query_text(db, left));
 }
 
 BOOST_AUTO_TEST_CASE(google_failures_retry_refresh_or_die_with_the_message) {
