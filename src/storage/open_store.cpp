@@ -1,4 +1,8 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include <mutex>
+
+#include "storage/sql/sql_store.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_handle.hpp"
 #include "storage/store.hpp"
 
 namespace cardsmith::storage {
@@ -10,7 +14,14 @@ std::unique_ptr<Store> open_store(const std::string& url, unsigned connections,
         if (path.empty()) {
             throw StorageError("storage.url: sqlite: needs a file path");
         }
-        return std::make_unique<sqlite::SqliteStore>(path, connections, busy_timeout_ms);
+        // One writer at a time in this process (SqliteConnection::begin).
+        auto write_lock = std::make_shared<std::mutex>();
+        std::vector<std::unique_ptr<sql::Connection>> pool;
+        for (unsigned i = 0; i < std::max(1u, connections); ++i) {
+            pool.push_back(
+                std::make_unique<sqlite::SqliteConnection>(path, busy_timeout_ms, write_lock));
+        }
+        return std::make_unique<sql::SqlStore>(std::move(pool), sqlite::migrations());
     }
     throw StorageError("storage.url: the PostgreSQL backend is not available in this build yet");
 }

@@ -1,15 +1,12 @@
 #pragma once
-// SQLite schema migrations, applied in order; the version reached is kept in
-// schema_migrations. A migration is never edited once released: add a new one.
+// SQLite's schema migrations (storage/sql/migration.hpp).
 #include <span>
+
+#include "storage/sql/migration.hpp"
 
 namespace cardsmith::storage::sqlite {
 
-struct Migration {
-    int version;
-    const char* description;
-    const char* sql;
-};
+using sql::Migration;
 
 [[nodiscard]] std::span<const Migration> migrations();
 

@@ -85,8 +85,8 @@ std::string SqliteStatement::blob(int col) const {
 }
 
 SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
-                                   std::mutex* write_lock)
-    : write_lock_(write_lock) {
+                                   std::shared_ptr<std::mutex> write_lock)
+    : write_lock_(std::move(write_lock)) {
     int rc =
         sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

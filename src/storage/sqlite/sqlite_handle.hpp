@@ -46,7 +46,7 @@ public:
     // busy handler (which sleeps and retries) keeps commits back to back and tail
     // latency low.
     SqliteConnection(const std::string& path, int busy_timeout_ms,
-                     std::mutex* write_lock = nullptr);
+                     std::shared_ptr<std::mutex> write_lock = nullptr);
     ~SqliteConnection() override;
 
     void exec(const char* sql) override;
@@ -64,7 +64,7 @@ private:
     sql::StatementImpl* prepare_impl(const char* sql) override;
 
     sqlite3* db_ = nullptr;
-    std::mutex* write_lock_ = nullptr;
+    std::shared_ptr<std::mutex> write_lock_;
     std::unique_lock<std::mutex> writer_;
     std::unordered_map<const char*, std::unique_ptr<SqliteStatement>> cache_;
 };

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "domain/design.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/sql_store.hpp"
 #include "storage/store.hpp"
 #include "temp_dir.hpp"
 
@@ -206,7 +206,7 @@ BOOST_FIXTURE_TEST_CASE(claim_finds_in_flight_rows_by_index, Wallet) {
     sqlite3* db = nullptr;
     BOOST_REQUIRE(sqlite3_open((dir.path() / "w.db").c_str(), &db) == SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    const std::string sql = std::string("EXPLAIN QUERY PLAN ") + storage::sqlite::kClaimOutboxSql;
+    const std::string sql = std::string("EXPLAIN QUERY PLAN ") + storage::sql::kClaimOutboxSql;
     BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
     std::string plan;
     while (sqlite3_step(st) == SQLITE_ROW) {

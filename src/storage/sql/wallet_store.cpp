@@ -2,11 +2,11 @@
 #include <algorithm>
 #include <tuple>
 
-#include "storage/sqlite/events.hpp"
-#include "storage/sqlite/rows.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/events.hpp"
+#include "storage/sql/rows.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 
 const char* const kClaimOutboxSql =
     "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
@@ -63,8 +63,8 @@ std::optional<domain::Card> card_by_id(Connection& c, std::int64_t id) {
 
 }  // namespace
 
-int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms,
-                                  bool google_object) {
+int SqlStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms,
+                               bool google_object) {
     const std::int64_t seq = next_update_seq(c);
     // Every version gets a distinct Last-Modified second (apple-wallet.md §2.3).
     c.prepare(
@@ -102,11 +102,9 @@ int SqliteStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int6
     return queued;
 }
 
-RegisterStatus SqliteStore::register_device(std::string_view library_id,
-                                            std::string_view push_token,
-                                            std::string_view pass_type_id,
-                                            const SerialNumber& serial, std::int64_t now_ms,
-                                            const WalletClient& wallet) {
+RegisterStatus SqlStore::register_device(std::string_view library_id, std::string_view push_token,
+                                         std::string_view pass_type_id, const SerialNumber& serial,
+                                         std::int64_t now_ms, const WalletClient& wallet) {
     auto c = lease();
     Transaction tx(*c);
     auto card = card_id_by_serial(*c, serial);
@@ -162,8 +160,8 @@ RegisterStatus SqliteStore::register_device(std::string_view library_id,
     return created ? RegisterStatus::created : RegisterStatus::updated;
 }
 
-bool SqliteStore::unregister_device(std::string_view library_id, std::string_view pass_type_id,
-                                    const SerialNumber& serial, std::int64_t now_ms) {
+bool SqlStore::unregister_device(std::string_view library_id, std::string_view pass_type_id,
+                                 const SerialNumber& serial, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     auto card = card_id_by_serial(*c, serial);
@@ -193,9 +191,8 @@ bool SqliteStore::unregister_device(std::string_view library_id, std::string_vie
     return device_id.has_value();
 }
 
-UpdatedSerials SqliteStore::updated_serials(std::string_view library_id,
-                                            std::string_view pass_type_id,
-                                            std::optional<std::int64_t> since) {
+UpdatedSerials SqlStore::updated_serials(std::string_view library_id, std::string_view pass_type_id,
+                                         std::optional<std::int64_t> since) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT c.serial, c.update_seq FROM registrations r JOIN devices d ON d.id = r.device_id "
@@ -210,7 +207,7 @@ UpdatedSerials SqliteStore::updated_serials(std::string_view library_id,
     return out;
 }
 
-LedgerOutcome SqliteStore::apply_transaction(const NewTransaction& t) {
+LedgerOutcome SqlStore::apply_transaction(const NewTransaction& t) {
     auto c = lease();
     Transaction tx(*c);
     auto out = apply_ledger(*c, t);
@@ -220,7 +217,7 @@ LedgerOutcome SqliteStore::apply_transaction(const NewTransaction& t) {
     return out;
 }
 
-LedgerOutcome SqliteStore::apply_ledger(Connection& conn, const NewTransaction& t) {
+LedgerOutcome SqlStore::apply_ledger(Connection& conn, const NewTransaction& t) {
     Connection* c = &conn;
     LedgerOutcome out;
     if (!t.idempotency_key.empty()) {
@@ -311,8 +308,8 @@ LedgerOutcome SqliteStore::apply_ledger(Connection& conn, const NewTransaction& 
     return out;
 }
 
-std::vector<LedgerEntry> SqliteStore::list_transactions(CardId card, int limit,
-                                                        std::int64_t before_id) {
+std::vector<LedgerEntry> SqlStore::list_transactions(CardId card, int limit,
+                                                     std::int64_t before_id) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT id, points, amount, note, balance_after, created_at FROM transactions "
@@ -325,7 +322,7 @@ std::vector<LedgerEntry> SqliteStore::list_transactions(CardId card, int limit,
     return out;
 }
 
-int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
+int SqlStore::touch_program(ProgramId program, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     const std::int64_t seq = next_update_seq(*c);
@@ -362,7 +359,7 @@ int SqliteStore::touch_program(ProgramId program, std::int64_t now_ms) {
     return n;
 }
 
-int SqliteStore::touch_card(CardId card, std::int64_t now_ms) {
+int SqlStore::touch_card(CardId card, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     int n = bump_and_enqueue(*c, card.value(), now_ms);
@@ -370,8 +367,8 @@ int SqliteStore::touch_card(CardId card, std::int64_t now_ms) {
     return n;
 }
 
-std::vector<OutboxItem> SqliteStore::claim_outbox(int limit, std::int64_t now_ms,
-                                                  std::int64_t lease_ms) {
+std::vector<OutboxItem> SqlStore::claim_outbox(int limit, std::int64_t now_ms,
+                                               std::int64_t lease_ms) {
     auto c = lease();
     Transaction tx(*c);
     // A 'sending' row whose lease ran out belongs to a process that died: claim it again,
@@ -443,9 +440,9 @@ void requeue_row(Connection& c, std::int64_t id, std::int64_t lease, std::int64_
 
 }  // namespace
 
-int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
-                                 std::int64_t unless_after_ms, std::int64_t now_ms,
-                                 std::string_view wallet) {
+int SqlStore::drop_token_rows(Connection& c, std::string_view push_token, std::string_view topic,
+                              std::int64_t unless_after_ms, std::int64_t now_ms,
+                              std::string_view wallet) {
     // Only the wallet whose channel reported the token dead (empty: any).
     auto st = c.prepare(
         "DELETE FROM registrations WHERE push_token = ?1 AND pass_type_id = ?2 AND token_at <= "
@@ -467,21 +464,21 @@ int SqliteStore::drop_token_rows(Connection& c, std::string_view push_token, std
     return static_cast<int>(dropped.size());
 }
 
-void SqliteStore::finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t /*now_ms*/) {
+void SqlStore::finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t /*now_ms*/) {
     auto c = lease();
     finish_row(*c, id, claim);
 }
 
-void SqliteStore::retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
-                               std::string_view error, bool dead, std::int64_t now_ms) {
+void SqlStore::retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
+                            std::string_view error, bool dead, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     requeue_row(*c, id, claim, not_before_ms, error, dead, true, now_ms);
     tx.commit();
 }
 
-int SqliteStore::drop_push_token(std::string_view push_token, std::string_view topic,
-                                 std::int64_t unless_after_ms, std::int64_t now_ms) {
+int SqlStore::drop_push_token(std::string_view push_token, std::string_view topic,
+                              std::int64_t unless_after_ms, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     int n = drop_token_rows(*c, push_token, topic, unless_after_ms, now_ms);
@@ -489,7 +486,7 @@ int SqliteStore::drop_push_token(std::string_view push_token, std::string_view t
     return n;
 }
 
-void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) {
+void SqlStore::settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) {
     if (results.empty()) {
         return;
     }
@@ -553,7 +550,7 @@ void SqliteStore::settle_outbox(const std::vector<OutboxSettlement>& results, st
     tx.commit();
 }
 
-int SqliteStore::release_outbox_claims(std::int64_t now_ms) {
+int SqlStore::release_outbox_claims(std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     // Of several rows for one token keep one pending row: the push carries no data.
@@ -572,7 +569,7 @@ int SqliteStore::release_outbox_claims(std::int64_t now_ms) {
     return n;
 }
 
-int SqliteStore::retry_dead_outbox(std::int64_t now_ms) {
+int SqlStore::retry_dead_outbox(std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare(
@@ -590,7 +587,7 @@ int SqliteStore::retry_dead_outbox(std::int64_t now_ms) {
     return n;
 }
 
-std::int64_t SqliteStore::due_outbox(std::int64_t now_ms, std::int64_t cap) {
+std::int64_t SqlStore::due_outbox(std::int64_t now_ms, std::int64_t cap) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE state = 'pending' AND "
@@ -599,7 +596,7 @@ std::int64_t SqliteStore::due_outbox(std::int64_t now_ms, std::int64_t cap) {
     return st.step() ? st.int64(0) : 0;
 }
 
-OutboxCounts SqliteStore::outbox_counts() {
+OutboxCounts SqlStore::outbox_counts() {
     auto c = lease();
     OutboxCounts out;
     auto st = c->prepare("SELECT state, COUNT(*), MIN(created_at) FROM outbox GROUP BY state");
@@ -620,4 +617,4 @@ OutboxCounts SqliteStore::outbox_counts() {
     return out;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -1,7 +1,7 @@
 // The SQLite store's Apple identities (see store.hpp).
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 #define IDENTITY_SELECT                                                                     \
@@ -27,7 +27,7 @@ domain::Identity read_identity(const Statement& st) {
 
 }  // namespace
 
-Outcome<domain::Identity> SqliteStore::save_identity(const domain::Identity& in, bool& created) {
+Outcome<domain::Identity> SqlStore::save_identity(const domain::Identity& in, bool& created) {
     auto c = lease();
     Transaction tx(*c);
     auto owner = c->prepare("SELECT id, merchant_id FROM identities WHERE pass_type_id = ?1");
@@ -79,7 +79,7 @@ Outcome<domain::Identity> SqliteStore::save_identity(const domain::Identity& in,
     return {StoreStatus::ok, std::move(out)};
 }
 
-std::vector<domain::Identity> SqliteStore::list_identities(std::optional<MerchantId> merchant) {
+std::vector<domain::Identity> SqlStore::list_identities(std::optional<MerchantId> merchant) {
     auto c = lease();
     auto st = c->prepare(IDENTITY_SELECT "WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY id");
     st.bind(1, merchant ? merchant->value() : std::int64_t{0});
@@ -90,7 +90,7 @@ std::vector<domain::Identity> SqliteStore::list_identities(std::optional<Merchan
     return out;
 }
 
-std::optional<domain::Identity> SqliteStore::find_identity(IdentityId id) {
+std::optional<domain::Identity> SqlStore::find_identity(IdentityId id) {
     auto c = lease();
     auto st = c->prepare(IDENTITY_SELECT "WHERE id = ?1");
     st.bind(1, id.value());
@@ -100,8 +100,8 @@ std::optional<domain::Identity> SqliteStore::find_identity(IdentityId id) {
     return read_identity(st);
 }
 
-StoreStatus SqliteStore::set_identity_relay_keys(IdentityId id, std::string_view sealed,
-                                                 std::int64_t now) {
+StoreStatus SqlStore::set_identity_relay_keys(IdentityId id, std::string_view sealed,
+                                              std::int64_t now) {
     auto c = lease();
     auto st = c->prepare(
         "UPDATE identities SET relay_keys_sealed = ?2, updated_at = MAX(updated_at, ?3) "
@@ -117,8 +117,7 @@ StoreStatus SqliteStore::set_identity_relay_keys(IdentityId id, std::string_view
     return c->changes() > 0 ? StoreStatus::ok : StoreStatus::not_found;
 }
 
-StoreStatus SqliteStore::set_program_identity(ProgramId program,
-                                              std::optional<IdentityId> identity) {
+StoreStatus SqlStore::set_program_identity(ProgramId program, std::optional<IdentityId> identity) {
     auto c = lease();
     Transaction tx(*c);
     auto cards = c->prepare("SELECT EXISTS (SELECT 1 FROM cards WHERE program_id = ?1)");
@@ -141,7 +140,7 @@ StoreStatus SqliteStore::set_program_identity(ProgramId program,
     return StoreStatus::ok;
 }
 
-StoreStatus SqliteStore::set_program_enrollment(ProgramId program, std::string_view json) {
+StoreStatus SqlStore::set_program_enrollment(ProgramId program, std::string_view json) {
     auto c = lease();
     c->prepare("UPDATE programs SET enrollment_json = ?2 WHERE id = ?1")
         .bind(1, program.value())
@@ -152,4 +151,4 @@ StoreStatus SqliteStore::set_program_enrollment(ProgramId program, std::string_v
 
 #undef IDENTITY_SELECT
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

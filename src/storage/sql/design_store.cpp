@@ -7,10 +7,10 @@
 // already carry the new version (create_card copies the program's).
 #include <boost/json.hpp>
 
-#include "storage/sqlite/rows.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/rows.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 constexpr const char* kRolloutById =
@@ -110,7 +110,7 @@ void queue_google_class(Connection& c, ProgramId program, std::int64_t now_ms) {
 
 }  // namespace
 
-std::int64_t SqliteStore::add_design_version(const NewDesignVersion& v) {
+std::int64_t SqlStore::add_design_version(const NewDesignVersion& v) {
     auto c = lease();
     Transaction tx(*c);
     const std::int64_t version =
@@ -150,7 +150,7 @@ std::int64_t SqliteStore::add_design_version(const NewDesignVersion& v) {
     return version;
 }
 
-std::vector<DesignVersion> SqliteStore::list_design_versions(ProgramId program) {
+std::vector<DesignVersion> SqlStore::list_design_versions(ProgramId program) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT d.version, d.design_json, d.note, d.created_at, COALESCE(d.published_at, 0), "
@@ -180,8 +180,8 @@ std::vector<DesignVersion> SqliteStore::list_design_versions(ProgramId program) 
     return out;
 }
 
-std::optional<DesignVersion> SqliteStore::find_design_version(ProgramId program,
-                                                              std::int64_t version) {
+std::optional<DesignVersion> SqlStore::find_design_version(ProgramId program,
+                                                           std::int64_t version) {
     for (auto& d : list_design_versions(program)) {
         if (d.version == version) {
             return std::move(d);
@@ -190,7 +190,7 @@ std::optional<DesignVersion> SqliteStore::find_design_version(ProgramId program,
     return std::nullopt;
 }
 
-bool SqliteStore::load_design_version(domain::Program& program, std::int64_t version) {
+bool SqlStore::load_design_version(domain::Program& program, std::int64_t version) {
     auto c = lease();
     auto st = c->prepare("SELECT design_json FROM designs WHERE program_id = ?1 AND version = ?2");
     st.bind(1, program.id.value()).bind(2, version);
@@ -208,8 +208,8 @@ bool SqliteStore::load_design_version(domain::Program& program, std::int64_t ver
     return true;
 }
 
-Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_t version,
-                                   int canary_percent, std::int64_t now_ms) {
+Rollout SqlStore::begin_rollout(Connection& c, ProgramId program, std::int64_t version,
+                                int canary_percent, std::int64_t now_ms) {
     const std::int64_t from =
         scalar(c, "SELECT design_version FROM programs WHERE id = ?1", program.value());
     c.prepare(
@@ -273,8 +273,8 @@ Rollout SqliteStore::begin_rollout(Connection& c, ProgramId program, std::int64_
     return *rollout_by_id(c, id);
 }
 
-Rollout SqliteStore::start_rollout(ProgramId program, std::int64_t version, int canary_percent,
-                                   std::int64_t now_ms) {
+Rollout SqlStore::start_rollout(ProgramId program, std::int64_t version, int canary_percent,
+                                std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     auto r = begin_rollout(*c, program, version, canary_percent, now_ms);
@@ -282,8 +282,7 @@ Rollout SqliteStore::start_rollout(ProgramId program, std::int64_t version, int 
     return r;
 }
 
-std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
-                                                 std::int64_t now_ms) {
+std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     auto r = rollout_by_id(*c, id);
@@ -368,8 +367,8 @@ std::optional<Rollout> SqliteStore::rollout_step(std::int64_t id, int max_cards,
     return rollout_by_id(*c, id);
 }
 
-RolloutChange SqliteStore::control_rollout(std::int64_t id, RolloutAction action,
-                                           std::int64_t now_ms) {
+RolloutChange SqlStore::control_rollout(std::int64_t id, RolloutAction action,
+                                        std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     RolloutChange out;
@@ -435,12 +434,12 @@ RolloutChange SqliteStore::control_rollout(std::int64_t id, RolloutAction action
     return out;
 }
 
-std::optional<Rollout> SqliteStore::find_rollout(std::int64_t id) {
+std::optional<Rollout> SqlStore::find_rollout(std::int64_t id) {
     auto c = lease();
     return rollout_by_id(*c, id);
 }
 
-std::vector<Rollout> SqliteStore::list_rollouts(ProgramId program, int limit) {
+std::vector<Rollout> SqlStore::list_rollouts(ProgramId program, int limit) {
     auto c = lease();
     auto st = c->prepare(kRolloutsOfProgram);
     st.bind(1, program.value()).bind(2, limit);
@@ -451,7 +450,7 @@ std::vector<Rollout> SqliteStore::list_rollouts(ProgramId program, int limit) {
     return out;
 }
 
-std::vector<std::int64_t> SqliteStore::running_rollouts() {
+std::vector<std::int64_t> SqlStore::running_rollouts() {
     auto c = lease();
     auto st = c->prepare("SELECT id FROM rollouts WHERE state = 'running' ORDER BY id");
     std::vector<std::int64_t> out;
@@ -461,4 +460,4 @@ std::vector<std::int64_t> SqliteStore::running_rollouts() {
     return out;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string_view>
 
-#include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/sql/connection.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 
 // `card_id` 0: a program's event (campaign.finished). The payload gets "program" (slug)
 // and, for a card's event, "cardNumber". Returns the event id.
@@ -69,4 +69,4 @@ inline std::int64_t emit_event(Connection& c, std::int64_t card_id, std::int64_t
     return event;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -2,10 +2,10 @@
 // Row helpers shared by the SQLite store's files: the card SELECT statements, reading a
 // card row, and the pass update tag counter.
 #include "domain/models.hpp"
-#include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/sql/connection.hpp"
 #include "storage/store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 
 // Statements are cached by the address of their SQL text, so each lives in one constant.
 #define CARD_SELECT                                                                        \
@@ -79,4 +79,4 @@ inline std::int64_t next_update_seq(Connection& c) {
     return st.int64(0);
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -1,12 +1,12 @@
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/sql_store.hpp"
 
 #include <boost/json.hpp>
+#include <ctime>
 
-#include "storage/sqlite/events.hpp"
-#include "storage/sqlite/migrations.hpp"
-#include "storage/sqlite/rows.hpp"
+#include "storage/sql/events.hpp"
+#include "storage/sql/rows.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 #define PROGRAM_SELECT                                                                        \
@@ -19,13 +19,15 @@ constexpr const char* kAllPrograms = PROGRAM_SELECT "ORDER BY id";
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms) {
-    for (unsigned i = 0; i < std::max(1u, connections); ++i) {
-        idle_.push_back(std::make_unique<SqliteConnection>(path, busy_timeout_ms, &write_lock_));
+SqlStore::SqlStore(std::vector<std::unique_ptr<Connection>> pool,
+                   std::span<const Migration> migrations)
+    : migrations_(migrations), idle_(std::move(pool)) {
+    if (idle_.empty()) {
+        throw StorageError("a store needs at least one connection");
     }
 }
 
-SqliteStore::Lease::~Lease() {
+SqlStore::Lease::~Lease() {
     {
         std::lock_guard lock(store_.mutex_);
         store_.idle_.push_back(std::move(conn_));
@@ -33,7 +35,7 @@ SqliteStore::Lease::~Lease() {
     store_.available_.notify_one();
 }
 
-SqliteStore::Lease SqliteStore::lease() {
+SqlStore::Lease SqlStore::lease() {
     std::unique_lock lock(mutex_);
     available_.wait(lock, [this] { return !idle_.empty(); });
     auto c = std::move(idle_.back());
@@ -41,7 +43,7 @@ SqliteStore::Lease SqliteStore::lease() {
     return Lease(*this, std::move(c));
 }
 
-int SqliteStore::migrate() {
+int SqlStore::migrate() {
     auto c = lease();
     c->exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -53,7 +55,7 @@ int SqliteStore::migrate() {
             current = static_cast<int>(st.int64(0));
         }
     }
-    for (const auto& m : migrations()) {
+    for (const auto& m : migrations_) {
         if (m.version <= current) {
             continue;
         }
@@ -61,9 +63,10 @@ int SqliteStore::migrate() {
         c->exec(m.sql);
         c->prepare(
              "INSERT INTO schema_migrations (version, description, applied_at) "
-             "VALUES (?1, ?2, strftime('%s','now'))")
+             "VALUES (?1, ?2, ?3)")
             .bind(1, std::int64_t{m.version})
             .bind(2, m.description)
+            .bind(3, static_cast<std::int64_t>(std::time(nullptr)))
             .run();
         tx.commit();
         current = m.version;
@@ -71,15 +74,17 @@ int SqliteStore::migrate() {
     return current;
 }
 
-int SqliteStore::schema_version() {
+int SqlStore::schema_version() {
     auto c = lease();
-    auto st = c->prepare(
-        "SELECT COALESCE((SELECT MAX(version) FROM schema_migrations), 0) WHERE EXISTS "
-        "(SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')");
-    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+    try {
+        auto st = c->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        return st.step() ? static_cast<int>(st.int64(0)) : 0;
+    } catch (const StorageError&) {
+        return 0;  // no schema_migrations table: nothing migrated yet
+    }
 }
 
-bool SqliteStore::ping() {
+bool SqlStore::ping() {
     try {
         auto c = lease();
         auto st = c->prepare("SELECT 1");
@@ -89,7 +94,7 @@ bool SqliteStore::ping() {
     }
 }
 
-std::optional<domain::Principal> SqliteStore::find_api_key(std::string_view hash) {
+std::optional<domain::Principal> SqlStore::find_api_key(std::string_view hash) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT role, merchant_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL");
@@ -103,13 +108,13 @@ std::optional<domain::Principal> SqliteStore::find_api_key(std::string_view hash
     return p;
 }
 
-bool SqliteStore::has_admin_key() {
+bool SqlStore::has_admin_key() {
     auto c = lease();
     auto st = c->prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL");
     return st.step();
 }
 
-void SqliteStore::add_admin_key(std::string_view hash, std::string_view prefix, std::int64_t now) {
+void SqlStore::add_admin_key(std::string_view hash, std::string_view prefix, std::int64_t now) {
     auto c = lease();
     c->prepare(
          "INSERT INTO api_keys (merchant_id, role, key_hash, prefix, created_at) "
@@ -120,8 +125,8 @@ void SqliteStore::add_admin_key(std::string_view hash, std::string_view prefix, 
         .run();
 }
 
-domain::Merchant SqliteStore::create_merchant(std::string_view name, std::string_view key_hash,
-                                              std::string_view key_prefix, std::int64_t now) {
+domain::Merchant SqlStore::create_merchant(std::string_view name, std::string_view key_hash,
+                                           std::string_view key_prefix, std::int64_t now) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare("INSERT INTO merchants (name, created_at) VALUES (?1, ?2)")
@@ -141,7 +146,7 @@ domain::Merchant SqliteStore::create_merchant(std::string_view name, std::string
     return m;
 }
 
-std::optional<domain::Merchant> SqliteStore::find_merchant(MerchantId id) {
+std::optional<domain::Merchant> SqlStore::find_merchant(MerchantId id) {
     auto c = lease();
     auto st = c->prepare("SELECT id, name, created_at FROM merchants WHERE id = ?1");
     st.bind(1, id.value());
@@ -151,7 +156,7 @@ std::optional<domain::Merchant> SqliteStore::find_merchant(MerchantId id) {
     return domain::Merchant{MerchantId(st.int64(0)), st.text(1), st.int64(2)};
 }
 
-Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
+Outcome<domain::Program> SqlStore::create_program(const NewProgram& p) {
     auto c = lease();
     Transaction tx(*c);
     try {
@@ -197,7 +202,7 @@ Outcome<domain::Program> SqliteStore::create_program(const NewProgram& p) {
     return {StoreStatus::ok, read_program(st, *c)};
 }
 
-std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connection& c) {
+std::optional<domain::Program> SqlStore::read_program(Statement& st, Connection& c) {
     if (!st.step()) {
         return std::nullopt;
     }
@@ -237,14 +242,14 @@ std::optional<domain::Program> SqliteStore::read_program(Statement& st, Connecti
     return p;
 }
 
-std::optional<domain::Program> SqliteStore::find_program(std::string_view slug) {
+std::optional<domain::Program> SqlStore::find_program(std::string_view slug) {
     auto c = lease();
     auto st = c->prepare(kProgramBySlug);
     st.bind(1, slug);
     return read_program(st, *c);
 }
 
-std::vector<domain::Program> SqliteStore::list_programs() {
+std::vector<domain::Program> SqlStore::list_programs() {
     auto c = lease();
     auto st = c->prepare(kAllPrograms);
     std::vector<domain::Program> out;
@@ -254,15 +259,15 @@ std::vector<domain::Program> SqliteStore::list_programs() {
     return out;
 }
 
-std::optional<domain::Program> SqliteStore::find_program(ProgramId id) {
+std::optional<domain::Program> SqlStore::find_program(ProgramId id) {
     auto c = lease();
     auto st = c->prepare(kProgramById);
     st.bind(1, id.value());
     return read_program(st, *c);
 }
 
-std::map<std::string, std::string> SqliteStore::design_images(ProgramId program,
-                                                              std::int64_t version) {
+std::map<std::string, std::string> SqlStore::design_images(ProgramId program,
+                                                           std::int64_t version) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT di.name, b.bytes FROM design_images di JOIN blobs b ON b.sha256 = di.blob_sha256 "
@@ -275,7 +280,7 @@ std::map<std::string, std::string> SqliteStore::design_images(ProgramId program,
     return out;
 }
 
-Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
+Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
     auto c = lease();
     Transaction tx(*c);
     std::int64_t seq = next_update_seq(*c);
@@ -326,7 +331,7 @@ Outcome<domain::Card> SqliteStore::create_card(const NewCard& n) {
     return {StoreStatus::ok, read_card(st)};
 }
 
-std::optional<domain::Card> SqliteStore::find_card(const CardNumber& number) {
+std::optional<domain::Card> SqlStore::find_card(const CardNumber& number) {
     auto c = lease();
     auto st = c->prepare(kCardByNumber);
     st.bind(1, number.value());
@@ -336,7 +341,7 @@ std::optional<domain::Card> SqliteStore::find_card(const CardNumber& number) {
     return read_card(st);
 }
 
-std::optional<domain::Card> SqliteStore::find_card(const SerialNumber& serial) {
+std::optional<domain::Card> SqlStore::find_card(const SerialNumber& serial) {
     auto c = lease();
     auto st = c->prepare(kCardBySerial);
     st.bind(1, serial.value());
@@ -346,11 +351,11 @@ std::optional<domain::Card> SqliteStore::find_card(const SerialNumber& serial) {
     return read_card(st);
 }
 
-std::int64_t SqliteStore::count_cards(ProgramId program) {
+std::int64_t SqlStore::count_cards(ProgramId program) {
     auto c = lease();
     auto st = c->prepare("SELECT COUNT(*) FROM cards WHERE program_id = ?1");
     st.bind(1, program.value());
     return st.step() ? st.int64(0) : 0;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

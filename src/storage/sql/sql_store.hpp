@@ -1,24 +1,28 @@
 #pragma once
-// The SQLite backend (WAL, busy timeout, foreign keys on): a Store over a small pool of
-// connections, one per database thread. Thread-safe: each call borrows a connection.
+// The Store over SQL, written once for every backend (storage/sql/connection.hpp): a small
+// pool of connections, one per database thread, and the backend's migrations.
+// Thread-safe: each call borrows a connection. open_store() builds it for SQLite or
+// PostgreSQL.
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "storage/sqlite/sqlite_handle.hpp"
+#include "storage/sql/connection.hpp"
+#include "storage/sql/migration.hpp"
 #include "storage/store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 
 // The outbox claim (exposed so a test can check its query plan: it must look up in-flight
 // rows of a token through the outbox_target index, not scan them).
 extern const char* const kClaimOutboxSql;
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
 public:
-    SqliteStore(const std::string& path, unsigned connections, int busy_timeout_ms);
+    SqlStore(std::vector<std::unique_ptr<Connection>> pool, std::span<const Migration> migrations);
 
     int migrate() override;
     int schema_version() override;
@@ -43,7 +47,7 @@ public:
     std::optional<domain::Card> find_card(const SerialNumber& serial) override;
     std::int64_t count_cards(ProgramId program) override;
 
-    // sqlite_wallet_store.cpp: web service, ledger, outbox.
+    // wallet_store.cpp: web service, ledger, outbox.
     using Store::register_device;
     RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                    std::string_view pass_type_id, const SerialNumber& serial,
@@ -70,7 +74,7 @@ public:
     OutboxCounts outbox_counts() override;
     std::int64_t due_outbox(std::int64_t now_ms, std::int64_t cap) override;
 
-    // sqlite_identity_store.cpp
+    // identity_store.cpp
     Outcome<domain::Identity> save_identity(const domain::Identity& identity,
                                             bool& created) override;
     std::vector<domain::Identity> list_identities(std::optional<MerchantId> merchant) override;
@@ -81,7 +85,7 @@ public:
                                      std::optional<IdentityId> identity) override;
     StoreStatus set_program_enrollment(ProgramId program, std::string_view json) override;
 
-    // sqlite_enrollment_store.cpp
+    // enrollment_store.cpp
     std::optional<domain::Card> find_card_by_contact(ProgramId program, ContactKind kind,
                                                      std::string_view value) override;
     std::optional<domain::Card> find_card_by_referral(ProgramId program,
@@ -162,7 +166,7 @@ private:
     // A borrowed connection, returned to the pool when it goes out of scope.
     class Lease {
     public:
-        Lease(SqliteStore& s, std::unique_ptr<Connection> c) : store_(s), conn_(std::move(c)) {}
+        Lease(SqlStore& s, std::unique_ptr<Connection> c) : store_(s), conn_(std::move(c)) {}
         ~Lease();
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
@@ -170,16 +174,16 @@ private:
         Connection* operator->() { return conn_.get(); }
 
     private:
-        SqliteStore& store_;
+        SqlStore& store_;
         std::unique_ptr<Connection> conn_;
     };
     Lease lease();
     std::optional<domain::Program> read_program(Statement& st, Connection& c);
 
-    std::mutex write_lock_;  // one writer at a time in this process (Transaction)
+    std::span<const Migration> migrations_;
     std::mutex mutex_;
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;
 };
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -1,11 +1,11 @@
 // The SQLite store's enrollment parts (see store.hpp): verification codes with their send
 // limits, finding a card by contact or invite code, referral bonuses, birthday grants and
 // the program's stats.
-#include "storage/sqlite/events.hpp"
-#include "storage/sqlite/rows.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/events.hpp"
+#include "storage/sql/rows.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 constexpr std::int64_t kKeepCodesMs = 86'400'000;  // verification rows and sends: one day
@@ -68,8 +68,8 @@ bool same_hash(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::optional<domain::Card> SqliteStore::find_card_by_contact(ProgramId program, ContactKind kind,
-                                                              std::string_view value) {
+std::optional<domain::Card> SqlStore::find_card_by_contact(ProgramId program, ContactKind kind,
+                                                           std::string_view value) {
     auto c = lease();
     auto st = c->prepare(kind == ContactKind::phone ? kCardByPhone : kCardByEmail);
     st.bind(1, program.value()).bind(2, value);
@@ -79,8 +79,8 @@ std::optional<domain::Card> SqliteStore::find_card_by_contact(ProgramId program,
     return read_card(st);
 }
 
-std::optional<domain::Card> SqliteStore::find_card_by_referral(ProgramId program,
-                                                               std::string_view code) {
+std::optional<domain::Card> SqlStore::find_card_by_referral(ProgramId program,
+                                                            std::string_view code) {
     auto c = lease();
     auto st = c->prepare(kCardByReferral);
     st.bind(1, program.value()).bind(2, code);
@@ -90,8 +90,7 @@ std::optional<domain::Card> SqliteStore::find_card_by_referral(ProgramId program
     return read_card(st);
 }
 
-VerificationStart SqliteStore::start_verification(const NewVerification& v,
-                                                  const SendLimits& limits) {
+VerificationStart SqlStore::start_verification(const NewVerification& v, const SendLimits& limits) {
     auto c = lease();
     Transaction tx(*c);
     const std::int64_t purge_before = v.now_ms - std::max(kKeepCodesMs, limits.window_ms);
@@ -147,7 +146,7 @@ VerificationStart SqliteStore::start_verification(const NewVerification& v,
     return out;
 }
 
-std::optional<PendingVerification> SqliteStore::find_verification(std::string_view id) {
+std::optional<PendingVerification> SqlStore::find_verification(std::string_view id) {
     auto c = lease();
     auto st = c->prepare(kVerificationById);
     st.bind(1, id);
@@ -157,9 +156,9 @@ std::optional<PendingVerification> SqliteStore::find_verification(std::string_vi
     return read_verification(st);
 }
 
-CodeCheckOutcome SqliteStore::check_code(std::string_view id, ProgramId program,
-                                         std::string_view code_hash, int max_attempts,
-                                         std::int64_t now_ms) {
+CodeCheckOutcome SqlStore::check_code(std::string_view id, ProgramId program,
+                                      std::string_view code_hash, int max_attempts,
+                                      std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     CodeCheckOutcome out;
@@ -201,7 +200,7 @@ CodeCheckOutcome SqliteStore::check_code(std::string_view id, ProgramId program,
     return out;
 }
 
-bool SqliteStore::apply_referral(Connection& c, std::int64_t card_id, const NewCard& card) {
+bool SqlStore::apply_referral(Connection& c, std::int64_t card_id, const NewCard& card) {
     const auto& r = *card.referral;
     auto referrer = c.prepare("SELECT id FROM cards WHERE program_id = ?1 AND referral_code = ?2");
     referrer.bind(1, card.program.value()).bind(2, r.code);
@@ -241,7 +240,7 @@ bool SqliteStore::apply_referral(Connection& c, std::int64_t card_id, const NewC
     return true;
 }
 
-int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
+int SqlStore::grant_birthdays(const BirthdayGrant& g) {
     if (g.month_days.empty() || g.month_days.size() > 2) {
         throw StorageError("grant_birthdays takes one or two month-days");
     }
@@ -294,7 +293,7 @@ int SqliteStore::grant_birthdays(const BirthdayGrant& g) {
     return static_cast<int>(ids.size());
 }
 
-ProgramStats SqliteStore::program_stats(ProgramId program) {
+ProgramStats SqlStore::program_stats(ProgramId program) {
     auto c = lease();
     ProgramStats s;
     const auto one = [&](const char* sql) {
@@ -336,7 +335,7 @@ ProgramStats SqliteStore::program_stats(ProgramId program) {
     return s;
 }
 
-bool SqliteStore::mark_google_saved(CardId card, std::int64_t now_ms) {
+bool SqlStore::mark_google_saved(CardId card, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare("UPDATE cards SET google_saved_at = ?2 WHERE id = ?1 AND google_saved_at IS NULL")
@@ -348,7 +347,7 @@ bool SqliteStore::mark_google_saved(CardId card, std::int64_t now_ms) {
     return marked;
 }
 
-bool SqliteStore::take_google_notice(CardId card, std::int64_t now_ms) {
+bool SqlStore::take_google_notice(CardId card, std::int64_t now_ms) {
     constexpr std::int64_t kQuietAfterSave = 12 * 3'600'000LL;
     constexpr std::int64_t kWindow = 24 * 3'600'000LL;
     constexpr std::int64_t kPerWindow = 3;
@@ -378,8 +377,8 @@ bool SqliteStore::take_google_notice(CardId card, std::int64_t now_ms) {
     return true;
 }
 
-bool SqliteStore::record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
-                                         std::int64_t now_ms) {
+bool SqlStore::record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
+                                      std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     // Nonces older than a week cannot come back (Google's messages expire sooner).
@@ -401,4 +400,4 @@ bool SqliteStore::record_google_callback(CardId card, std::string_view kind, std
     return true;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

@@ -1,8 +1,8 @@
 // The SQLite store's webhooks, their delivery log and the event feed (issue 6, see
 // store.hpp and events.hpp).
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 constexpr const char* kWebhookById =
@@ -43,9 +43,9 @@ constexpr const char* kDeliveryById = DELIVERY_SELECT "WHERE d.id = ?1";
 
 }  // namespace
 
-std::int64_t SqliteStore::create_webhook(MerchantId merchant, std::string_view url,
-                                         std::string_view secret_sealed, std::string_view events,
-                                         std::int64_t now_ms) {
+std::int64_t SqlStore::create_webhook(MerchantId merchant, std::string_view url,
+                                      std::string_view secret_sealed, std::string_view events,
+                                      std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare(
@@ -62,7 +62,7 @@ std::int64_t SqliteStore::create_webhook(MerchantId merchant, std::string_view u
     return id;
 }
 
-std::vector<Webhook> SqliteStore::list_webhooks(MerchantId merchant) {
+std::vector<Webhook> SqlStore::list_webhooks(MerchantId merchant) {
     auto c = lease();
     auto st = c->prepare(kWebhooksOfMerchant);
     st.bind(1, merchant.value());
@@ -73,7 +73,7 @@ std::vector<Webhook> SqliteStore::list_webhooks(MerchantId merchant) {
     return out;
 }
 
-std::optional<Webhook> SqliteStore::find_webhook(std::int64_t id) {
+std::optional<Webhook> SqlStore::find_webhook(std::int64_t id) {
     auto c = lease();
     auto st = c->prepare(kWebhookById);
     st.bind(1, id);
@@ -83,7 +83,7 @@ std::optional<Webhook> SqliteStore::find_webhook(std::int64_t id) {
     return read_webhook(st);
 }
 
-bool SqliteStore::delete_webhook(std::int64_t id) {
+bool SqlStore::delete_webhook(std::int64_t id) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare("DELETE FROM webhooks WHERE id = ?1").bind(1, id).run();
@@ -92,7 +92,7 @@ bool SqliteStore::delete_webhook(std::int64_t id) {
     return deleted;
 }
 
-std::vector<WebhookDelivery> SqliteStore::list_deliveries(std::int64_t webhook, int limit) {
+std::vector<WebhookDelivery> SqlStore::list_deliveries(std::int64_t webhook, int limit) {
     auto c = lease();
     auto st = c->prepare(kDeliveriesOfHook);
     st.bind(1, webhook).bind(2, limit);
@@ -103,7 +103,7 @@ std::vector<WebhookDelivery> SqliteStore::list_deliveries(std::int64_t webhook, 
     return out;
 }
 
-std::optional<PendingDelivery> SqliteStore::find_delivery(std::int64_t id) {
+std::optional<PendingDelivery> SqlStore::find_delivery(std::int64_t id) {
     auto c = lease();
     PendingDelivery out;
     {
@@ -125,8 +125,8 @@ std::optional<PendingDelivery> SqliteStore::find_delivery(std::int64_t id) {
     return out;
 }
 
-void SqliteStore::record_delivery_attempt(std::int64_t id, int status, std::string_view error,
-                                          std::string_view state, std::int64_t now_ms) {
+void SqlStore::record_delivery_attempt(std::int64_t id, int status, std::string_view error,
+                                       std::string_view state, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     const std::string e(error.substr(0, 500));
@@ -142,8 +142,7 @@ void SqliteStore::record_delivery_attempt(std::int64_t id, int status, std::stri
     tx.commit();
 }
 
-std::vector<EventRecord> SqliteStore::list_events(MerchantId merchant, std::int64_t after,
-                                                  int limit) {
+std::vector<EventRecord> SqlStore::list_events(MerchantId merchant, std::int64_t after, int limit) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT id, kind, COALESCE(payload, '{}'), created_at FROM events WHERE merchant_id = ?1 "
@@ -156,4 +155,4 @@ std::vector<EventRecord> SqliteStore::list_events(MerchantId merchant, std::int6
     return out;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

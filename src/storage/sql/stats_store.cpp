@@ -1,12 +1,12 @@
 // The SQLite store's per-day series for the console's charts and its card search
 // (issue 6, see store.hpp).
-#include "storage/sqlite/rows.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/rows.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 
-std::vector<DailyStats> SqliteStore::daily_stats(ProgramId program, std::int64_t since,
-                                                 std::int64_t offset) {
+std::vector<DailyStats> SqlStore::daily_stats(ProgramId program, std::int64_t since,
+                                              std::int64_t offset) {
     auto c = lease();
     std::map<std::int64_t, DailyStats> days;
     auto day = [&](std::int64_t d) -> DailyStats& {
@@ -66,8 +66,8 @@ std::vector<DailyStats> SqliteStore::daily_stats(ProgramId program, std::int64_t
     return out;
 }
 
-std::vector<domain::Card> SqliteStore::search_cards(ProgramId program, std::string_view query,
-                                                    int limit) {
+std::vector<domain::Card> SqlStore::search_cards(ProgramId program, std::string_view query,
+                                                 int limit) {
     // LIKE patterns with %, _ and the escape character itself escaped.
     std::string escaped;
     for (char ch : query) {
@@ -92,4 +92,4 @@ std::vector<domain::Card> SqliteStore::search_cards(ProgramId program, std::stri
     return out;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql

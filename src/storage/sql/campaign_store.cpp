@@ -2,11 +2,11 @@
 // card id order, a batch per transaction; each card's outcome (held out, capped, sent,
 // unreachable) is a campaign_recipients row written with the card's offer and its pushes,
 // so a crash neither loses nor repeats a card.
-#include "storage/sqlite/events.hpp"
-#include "storage/sqlite/rows.hpp"
-#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sql/events.hpp"
+#include "storage/sql/rows.hpp"
+#include "storage/sql/sql_store.hpp"
 
-namespace cardsmith::storage::sqlite {
+namespace cardsmith::storage::sql {
 namespace {
 
 // Every optional filter is a bound parameter (NULL: not used), so this is one cached
@@ -119,7 +119,7 @@ bool held_out(std::int64_t campaign, std::int64_t card, std::int64_t percent) {
 
 }  // namespace
 
-std::int64_t SqliteStore::create_campaign(const NewCampaign& n) {
+std::int64_t SqlStore::create_campaign(const NewCampaign& n) {
     auto c = lease();
     Transaction tx(*c);
     auto header = n.header;
@@ -143,12 +143,12 @@ std::int64_t SqliteStore::create_campaign(const NewCampaign& n) {
     return id;
 }
 
-std::optional<Campaign> SqliteStore::find_campaign(std::int64_t id) {
+std::optional<Campaign> SqlStore::find_campaign(std::int64_t id) {
     auto c = lease();
     return campaign_by_id(*c, id);
 }
 
-std::vector<Campaign> SqliteStore::list_campaigns(ProgramId program, int limit) {
+std::vector<Campaign> SqlStore::list_campaigns(ProgramId program, int limit) {
     auto c = lease();
     auto st = c->prepare(kCampaignsOfProgram);
     st.bind(1, program.value()).bind(2, limit);
@@ -159,7 +159,7 @@ std::vector<Campaign> SqliteStore::list_campaigns(ProgramId program, int limit) 
     return out;
 }
 
-std::vector<std::int64_t> SqliteStore::due_campaigns(std::int64_t now_ms) {
+std::vector<std::int64_t> SqlStore::due_campaigns(std::int64_t now_ms) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND send_at <= ?1 "
@@ -172,15 +172,15 @@ std::vector<std::int64_t> SqliteStore::due_campaigns(std::int64_t now_ms) {
     return out;
 }
 
-std::int64_t SqliteStore::count_segment(ProgramId program, const SegmentFilter& filter) {
+std::int64_t SqlStore::count_segment(ProgramId program, const SegmentFilter& filter) {
     auto c = lease();
     auto st = c->prepare(kSegmentCount);
     bind_filter(st, program, 0, std::numeric_limits<std::int64_t>::max(), filter);
     return st.step() ? st.int64(0) : 0;
 }
 
-std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const SegmentFilter& filter,
-                                                   const CampaignStep& step) {
+std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFilter& filter,
+                                                const CampaignStep& step) {
     auto c = lease();
     Transaction tx(*c);
     auto campaign = campaign_by_id(*c, id);
@@ -304,7 +304,7 @@ std::optional<Campaign> SqliteStore::campaign_step(std::int64_t id, const Segmen
     return campaign_by_id(*c, id);
 }
 
-bool SqliteStore::cancel_campaign(std::int64_t id, std::int64_t now_ms) {
+bool SqlStore::cancel_campaign(std::int64_t id, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     c->prepare(
@@ -318,7 +318,7 @@ bool SqliteStore::cancel_campaign(std::int64_t id, std::int64_t now_ms) {
     return changed;
 }
 
-CampaignResults SqliteStore::campaign_results(std::int64_t id, std::int64_t window_seconds) {
+CampaignResults SqlStore::campaign_results(std::int64_t id, std::int64_t window_seconds) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT "
@@ -350,7 +350,7 @@ CampaignResults SqliteStore::campaign_results(std::int64_t id, std::int64_t wind
     return out;
 }
 
-void SqliteStore::mark_delivered(CardId card, std::int64_t now_ms) {
+void SqlStore::mark_delivered(CardId card, std::int64_t now_ms) {
     auto c = lease();
     // Most fetches have nothing to mark: look before taking the write lock.
     {
@@ -378,8 +378,8 @@ void SqliteStore::mark_delivered(CardId card, std::int64_t now_ms) {
     tx.commit();
 }
 
-void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool ok, bool notified,
-                                        std::int64_t now_ms) {
+void SqlStore::record_google_message(std::int64_t campaign, CardId card, bool ok, bool notified,
+                                     std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
     if (ok) {
@@ -418,7 +418,7 @@ void SqliteStore::record_google_message(std::int64_t campaign, CardId card, bool
     tx.commit();
 }
 
-int SqliteStore::expire_offers(std::int64_t now_ms, int limit) {
+int SqlStore::expire_offers(std::int64_t now_ms, int limit) {
     auto c = lease();
     std::vector<std::int64_t> ids;
     {
@@ -452,7 +452,7 @@ int SqliteStore::expire_offers(std::int64_t now_ms, int limit) {
     return n;
 }
 
-StoreStatus SqliteStore::set_program_time_zone(ProgramId program, std::string_view zone) {
+StoreStatus SqlStore::set_program_time_zone(ProgramId program, std::string_view zone) {
     auto c = lease();
     Transaction tx(*c);
     std::string z(zone);
@@ -465,4 +465,4 @@ StoreStatus SqliteStore::set_program_time_zone(ProgramId program, std::string_vi
     return changed ? StoreStatus::ok : StoreStatus::not_found;
 }
 
-}  // namespace cardsmith::storage::sqlite
+}  // namespace cardsmith::storage::sql
