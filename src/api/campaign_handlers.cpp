@@ -1,7 +1,6 @@
 // Campaigns (issue 6): an offer to a segment of a program's card holders, sent by
 // marketing::CampaignRunner through every wallet; the merchant reads its counters.
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -71,12 +70,11 @@ net::awaitable<Result<std::pair<storage::Campaign, domain::Program>>> own_campai
     if (!who) {
         co_return who.error();
     }
-    const auto& text = rc.param("id");
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-        co_return not_found("campaign");
+    auto path = path_id(rc, "id", "campaign");
+    if (!path) {
+        co_return path.error();
     }
+    const std::int64_t id = *path;
     auto found = co_await ctx.db.run([id](storage::Store& s) {
         std::optional<std::pair<storage::Campaign, domain::Program>> out;
         if (auto c = s.find_campaign(id)) {

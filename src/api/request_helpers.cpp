@@ -1,5 +1,7 @@
 #include "api/request_helpers.hpp"
 
+#include <charconv>
+
 #include "crypto/hash.hpp"
 #include "http/response.hpp"
 
@@ -23,6 +25,39 @@ net::awaitable<Result<domain::Principal>> async_authenticate(ApiContext& ctx,
         co_return ApiError{ApiErrc::unauthorized, "unknown API key", {}};
     }
     co_return *principal;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    auto [at, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || at != end) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+Result<std::int64_t> path_id(const http_server::RequestContext& rc, const std::string& name,
+                             std::string what) {
+    auto v = parse_int(rc.param(name));
+    if (!v || *v <= 0) {
+        return not_found(what.empty() ? name : std::move(what));
+    }
+    return *v;
+}
+
+Result<std::int64_t> query_int(const http_server::RequestContext& rc, const std::string& name,
+                               std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+    auto it = rc.query.find(name);
+    if (it == rc.query.end() || it->second.empty()) {
+        return fallback;
+    }
+    auto v = parse_int(it->second);
+    if (!v || *v < lo || *v > hi) {
+        return invalid(name, "must be a whole number from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi));
+    }
+    return *v;
 }
 
 Result<json::object> parse_json_object(const http_server::Request& req) {
