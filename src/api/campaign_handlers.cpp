@@ -123,13 +123,7 @@ net::awaitable<Response> handle_create_campaign(ApiContext& ctx, RequestContext&
     std::vector<domain::Problem> problems;
     auto request = domain::campaign_from_json(*body, program->design, *zone, now / 1000, problems);
     if (!problems.empty()) {
-        ApiError e = invalid(problems[0].field, problems[0].message);
-        json::array all;
-        for (const auto& p : problems) {
-            all.push_back(json::object{{"field", p.field}, {"message", p.message}});
-        }
-        e.details = {{"problems", std::move(all)}};
-        co_return fail(e, rc.request);
+        co_return fail(invalid(problems), rc.request);
     }
     auto lint = domain::lint_campaign(program->design, request.header, request.message);
     if (!lint.ok()) {

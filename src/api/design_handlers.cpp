@@ -66,14 +66,6 @@ json::object rollout_view(const ApiContext& ctx, const storage::Rollout& r,
             {"links", {{"self", ctx.public_url + "/api/v1/rollouts/" + std::to_string(r.id)}}}};
 }
 
-json::array problems_json(const std::vector<domain::Problem>& problems) {
-    json::array out;
-    for (const auto& p : problems) {
-        out.push_back(json::object{{"field", p.field}, {"message", p.message}});
-    }
-    return out;
-}
-
 // A design made of the program's current one and a change: parsed, validated and linted.
 struct Checked {
     domain::Design design;
@@ -88,9 +80,7 @@ Result<Checked> check_design(const domain::Program& program, const json::object&
         domain::validate_design(out.design, problems);
     }
     if (!problems.empty()) {
-        ApiError e = invalid(problems[0].field, problems[0].message);
-        e.details = {{"problems", problems_json(problems)}};
-        return e;
+        return invalid(problems);
     }
     out.lint = domain::lint_design(&program.design, out.design);
     if (!out.lint.ok()) {

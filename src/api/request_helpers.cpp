@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "common/check.hpp"
 #include "crypto/hash.hpp"
 #include "http/response.hpp"
 
@@ -120,6 +121,17 @@ Result<std::optional<std::int64_t>> get_int(const json::object& o, std::string_v
         return invalid(path + std::string(key), "is too large");
     }
     return invalid(path + std::string(key), "must be an integer");
+}
+
+ApiError invalid(const std::vector<domain::Problem>& problems) {
+    CARDSMITH_CHECK(!problems.empty());
+    json::array all;
+    for (const auto& p : problems) {
+        all.push_back(json::object{{"field", p.field}, {"message", p.message}});
+    }
+    ApiError e = invalid(problems.front().field, problems.front().message);
+    e.details = {{"problems", std::move(all)}};
+    return e;
 }
 
 http_server::Response json_ok(http::status status, const json::value& body,

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/api_context.hpp"
 #include "api/api_error.hpp"
@@ -59,6 +60,11 @@ namespace cardsmith::api {
 [[nodiscard]] Result<std::optional<std::int64_t>> get_int(const boost::json::object& o,
                                                           std::string_view key,
                                                           const std::string& path = "");
+
+// A request's validation problems as one error: the first names the field and the
+// message, every one is listed in "problems" ([{"field", "message"}...]). `problems` must
+// not be empty.
+[[nodiscard]] ApiError invalid(const std::vector<domain::Problem>& problems);
 
 [[nodiscard]] http_server::Response json_ok(http::status status, const boost::json::value& body,
                                             const http_server::Request& request);
