@@ -1,7 +1,6 @@
 // Campaigns (issue 6): an offer to a segment of a program's card holders, sent by
 // marketing::CampaignRunner through every wallet; the merchant reads its counters.
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -71,12 +70,11 @@ net::awaitable<Result<std::pair<storage::Campaign, domain::Program>>> own_campai
     if (!who) {
         co_return who.error();
     }
-    const auto& text = rc.param("id");
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-        co_return not_found("campaign");
+    auto path = path_id(rc, "id", "campaign");
+    if (!path) {
+        co_return path.error();
     }
+    const std::int64_t id = *path;
     auto found = co_await ctx.db.run([id](storage::Store& s) {
         std::optional<std::pair<storage::Campaign, domain::Program>> out;
         if (auto c = s.find_campaign(id)) {
@@ -125,13 +123,7 @@ net::awaitable<Response> handle_create_campaign(ApiContext& ctx, RequestContext&
     std::vector<domain::Problem> problems;
     auto request = domain::campaign_from_json(*body, program->design, *zone, now / 1000, problems);
     if (!problems.empty()) {
-        ApiError e = invalid(problems[0].field, problems[0].message);
-        json::array all;
-        for (const auto& p : problems) {
-            all.push_back(json::object{{"field", p.field}, {"message", p.message}});
-        }
-        e.details = {{"problems", std::move(all)}};
-        co_return fail(e, rc.request);
+        co_return fail(invalid(problems), rc.request);
     }
     auto lint = domain::lint_campaign(program->design, request.header, request.message);
     if (!lint.ok()) {

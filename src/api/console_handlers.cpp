@@ -3,7 +3,6 @@
 // merchant API key typed by the user and calls the JSON API with it, so its handlers only
 // serve bytes with the right security headers.
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -59,13 +58,11 @@ net::awaitable<Response> handle_list_programs(ApiContext& ctx, RequestContext& r
     if (!who->admin) {
         only = who->merchant;
     } else if (auto it = rc.query.find("merchant"); it != rc.query.end()) {
-        const auto& s = it->second;
-        std::int64_t id = 0;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-        if (ec != std::errc() || end != s.data() + s.size() || id <= 0) {
+        auto id = parse_int(it->second);
+        if (!id || *id <= 0) {
             co_return fail(invalid("merchant", "must be a merchant id"), rc.request);
         }
-        only = MerchantId(id);
+        only = MerchantId(*id);
     }
     auto programs = co_await ctx.db.run([](storage::Store& s) { return s.list_programs(); });
     json::array list;

@@ -2,7 +2,6 @@
 // for lock-screen correctness, and publishing a version starts a rollout that moves every
 // card to it (see storage::Store::rollout_step and marketing::RolloutRunner).
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -17,23 +16,6 @@
 namespace cardsmith::api {
 namespace json = boost::json;
 namespace {
-
-// ?name=<int in [lo, hi]>; absent → fallback.
-Result<std::int64_t> query_int(const RequestContext& rc, const std::string& name, std::int64_t lo,
-                               std::int64_t hi, std::int64_t fallback) {
-    auto it = rc.query.find(name);
-    if (it == rc.query.end() || it->second.empty()) {
-        return fallback;
-    }
-    std::int64_t v = 0;
-    const auto& s = it->second;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) {
-        return invalid(name, "must be a whole number from " + std::to_string(lo) + " to " +
-                                 std::to_string(hi));
-    }
-    return v;
-}
 
 bool query_flag(const RequestContext& rc, const std::string& name) {
     auto it = rc.query.find(name);
@@ -84,14 +66,6 @@ json::object rollout_view(const ApiContext& ctx, const storage::Rollout& r,
             {"links", {{"self", ctx.public_url + "/api/v1/rollouts/" + std::to_string(r.id)}}}};
 }
 
-json::array problems_json(const std::vector<domain::Problem>& problems) {
-    json::array out;
-    for (const auto& p : problems) {
-        out.push_back(json::object{{"field", p.field}, {"message", p.message}});
-    }
-    return out;
-}
-
 // A design made of the program's current one and a change: parsed, validated and linted.
 struct Checked {
     domain::Design design;
@@ -106,9 +80,7 @@ Result<Checked> check_design(const domain::Program& program, const json::object&
         domain::validate_design(out.design, problems);
     }
     if (!problems.empty()) {
-        ApiError e = invalid(problems[0].field, problems[0].message);
-        e.details = {{"problems", problems_json(problems)}};
-        return e;
+        return invalid(problems);
     }
     out.lint = domain::lint_design(&program.design, out.design);
     if (!out.lint.ok()) {
@@ -168,16 +140,6 @@ net::awaitable<Response> save_version(ApiContext& ctx, RequestContext& rc,
         saved.second ? json::value(rollout_view(ctx, *saved.second, program.slug)) : nullptr;
     body["lint"] = domain::lint_to_json(checked.lint);
     co_return json_ok(http::status::ok, body, rc.request);
-}
-
-Result<std::int64_t> path_int(const RequestContext& rc, const std::string& name) {
-    const auto& s = rc.param(name);
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || v <= 0) {
-        return not_found(name);
-    }
-    return v;
 }
 
 json::object version_view(const ApiContext& ctx, const domain::Program& program,
@@ -299,7 +261,7 @@ net::awaitable<Response> handle_get_design(ApiContext& ctx, RequestContext& rc) 
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    auto version = path_int(rc, "version");
+    auto version = path_id(rc, "version");
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
@@ -324,7 +286,7 @@ net::awaitable<Response> handle_design_preview(ApiContext& ctx, RequestContext& 
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    auto version = path_int(rc, "version");
+    auto version = path_id(rc, "version");
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
@@ -401,7 +363,7 @@ net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    auto version = path_int(rc, "version");
+    auto version = path_id(rc, "version");
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
@@ -436,7 +398,7 @@ net::awaitable<Response> handle_publish_design(ApiContext& ctx, RequestContext& 
     if (!owned) {
         co_return fail(owned.error(), rc.request);
     }
-    auto version = path_int(rc, "version");
+    auto version = path_id(rc, "version");
     if (!version) {
         co_return fail(version.error(), rc.request);
     }
@@ -505,9 +467,9 @@ net::awaitable<Result<std::pair<storage::Rollout, domain::Program>>> own_rollout
     if (!who) {
         co_return who.error();
     }
-    auto id = path_int(rc, "id");
+    auto id = path_id(rc, "id", "rollout");
     if (!id) {
-        co_return not_found("rollout");
+        co_return id.error();
     }
     const std::int64_t rid = *id;
     auto found = co_await ctx.db.run([&](storage::Store& s) {

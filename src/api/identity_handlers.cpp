@@ -61,14 +61,6 @@ bool valid_relay_key(std::string_view key) {
            std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-std::optional<IdentityId> parse_identity_id(const std::string& text) {
-    if (text.empty() || text.size() > 18 ||
-        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return std::nullopt;
-    }
-    return IdentityId(std::stoll(text));
-}
-
 json::object identity_view(const ApiContext& ctx, const domain::Identity& i) {
     const auto now = std::chrono::system_clock::now();
     const auto not_after = SysTime(std::chrono::seconds(i.not_after));
@@ -255,11 +247,12 @@ net::awaitable<Response> handle_set_identity_relay_keys(
                            rc.request);
         }
     }
-    const auto id = parse_identity_id(rc.param("id"));
-    if (!id) {
-        co_return fail(not_found("identity"), rc.request);
+    auto path = path_id(rc, "id", "identity");
+    if (!path) {
+        co_return fail(path.error(), rc.request);
     }
-    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_identity(*id); });
+    const IdentityId id(*path);
+    auto found = co_await ctx.db.run([&](storage::Store& s) { return s.find_identity(id); });
     // Another merchant's identity is as absent as one that does not exist.
     if (!found || !who->may_touch(found->merchant)) {
         co_return fail(not_found("identity"), rc.request);
@@ -268,7 +261,7 @@ net::awaitable<Response> handle_set_identity_relay_keys(
     if (!keys) {
         // Sealed under another server key: what is sent now replaces them.
         log::warn("identity relay keys do not open with this server key; replacing them",
-                  {{"identity", std::to_string(id->value())}});
+                  {{"identity", std::to_string(id.value())}});
         keys.emplace();
     }
     for (auto& [name, key] : changes) {
@@ -284,11 +277,11 @@ net::awaitable<Response> handle_set_identity_relay_keys(
         for (const auto& [name, key] : *keys) {
             stored[name] = key;
         }
-        sealed = ctx.secrets->seal(json::serialize(stored), relay_keys_context(*id));
+        sealed = ctx.secrets->seal(json::serialize(stored), relay_keys_context(id));
     }
     const auto now = unix_seconds(std::chrono::system_clock::now());
     auto status = co_await ctx.db.run(
-        [&](storage::Store& s) { return s.set_identity_relay_keys(*id, sealed, now); });
+        [&](storage::Store& s) { return s.set_identity_relay_keys(id, sealed, now); });
     if (status == storage::StoreStatus::not_found) {
         co_return fail(not_found("identity"), rc.request);
     }

@@ -1,7 +1,5 @@
 // Public pages and their assets (CONTRACT §3 "Public pages"): the card page
 // (links.page), the enrollment link's QR codes, the stylesheet and program images.
-#include <charconv>
-
 #include "api/handlers.hpp"
 #include "api/join_forms.hpp"
 #include "api/page_views.hpp"
@@ -23,11 +21,9 @@ namespace {
 int requested_size(const RequestContext& rc) {
     int size = 512;
     if (auto it = rc.query.find("size"); it != rc.query.end()) {
-        const auto& s = it->second;
-        int v = 0;
-        auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (err == std::errc{} && p == s.data() + s.size()) {
-            size = std::clamp(v, qr::kMinPngPixels, qr::kMaxPngPixels);
+        if (auto v = parse_int(it->second)) {
+            size = static_cast<int>(
+                std::clamp<std::int64_t>(*v, qr::kMinPngPixels, qr::kMaxPngPixels));
         }
     }
     return size;
@@ -67,8 +63,7 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
     // image URL); anything else gets the current design's image.
     std::int64_t wanted = 0;
     if (auto v = rc.query.find("v"); v != rc.query.end()) {
-        const auto& t = v->second;
-        std::from_chars(t.data(), t.data() + t.size(), wanted);
+        wanted = parse_int(v->second).value_or(0);
     }
     bool versioned = false;
     auto image = co_await ctx.db.run([&](storage::Store& s) {

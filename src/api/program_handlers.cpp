@@ -1,5 +1,4 @@
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -203,14 +202,11 @@ net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestCont
     if (!program) {
         co_return fail(program.error(), rc.request);
     }
-    std::int64_t days = 30;
-    if (auto it = rc.query.find("days"); it != rc.query.end()) {
-        const auto& t = it->second;
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), days);
-        if (ec != std::errc() || end != t.data() + t.size() || days < 1 || days > 366) {
-            co_return fail(invalid("days", "must be a whole number from 1 to 366"), rc.request);
-        }
+    auto asked = query_int(rc, "days", 1, 366, 30);
+    if (!asked) {
+        co_return fail(asked.error(), rc.request);
     }
+    const std::int64_t days = *asked;
     const auto zone = domain::find_time_zone(program->time_zone);
     const std::int64_t now = unix_seconds(std::chrono::system_clock::now());
     const std::int64_t offset = zone ? zone->offset_at(now) : 0;
@@ -277,16 +273,12 @@ net::awaitable<Response> handle_search_cards(ApiContext& ctx, RequestContext& rc
     if (q.size() > 100 || !domain::is_clean_text(q)) {
         co_return fail(invalid("q", "must be at most 100 characters of text"), rc.request);
     }
-    std::int64_t limit = 20;
-    if (auto it = rc.query.find("limit"); it != rc.query.end()) {
-        const auto& t = it->second;
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), limit);
-        if (ec != std::errc() || end != t.data() + t.size() || limit < 1 || limit > 100) {
-            co_return fail(invalid("limit", "must be from 1 to 100"), rc.request);
-        }
+    auto limit = query_int(rc, "limit", 1, 100, 20);
+    if (!limit) {
+        co_return fail(limit.error(), rc.request);
     }
     const ProgramId id = program->id;
-    const int n = static_cast<int>(limit);
+    const int n = static_cast<int>(*limit);
     auto cards = co_await ctx.db.run([&](storage::Store& s) { return s.search_cards(id, q, n); });
     json::array out;
     for (const auto& c : cards) {

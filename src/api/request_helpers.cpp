@@ -1,5 +1,8 @@
 #include "api/request_helpers.hpp"
 
+#include <charconv>
+
+#include "common/check.hpp"
 #include "crypto/hash.hpp"
 #include "http/response.hpp"
 
@@ -23,6 +26,39 @@ net::awaitable<Result<domain::Principal>> async_authenticate(ApiContext& ctx,
         co_return ApiError{ApiErrc::unauthorized, "unknown API key", {}};
     }
     co_return *principal;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    auto [at, ec] = std::from_chars(text.data(), end, v);
+    if (ec != std::errc() || at != end) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+Result<std::int64_t> path_id(const http_server::RequestContext& rc, const std::string& name,
+                             std::string what) {
+    auto v = parse_int(rc.param(name));
+    if (!v || *v <= 0) {
+        return not_found(what.empty() ? name : std::move(what));
+    }
+    return *v;
+}
+
+Result<std::int64_t> query_int(const http_server::RequestContext& rc, const std::string& name,
+                               std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+    auto it = rc.query.find(name);
+    if (it == rc.query.end() || it->second.empty()) {
+        return fallback;
+    }
+    auto v = parse_int(it->second);
+    if (!v || *v < lo || *v > hi) {
+        return invalid(name, "must be a whole number from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi));
+    }
+    return *v;
 }
 
 Result<json::object> parse_json_object(const http_server::Request& req) {
@@ -85,6 +121,17 @@ Result<std::optional<std::int64_t>> get_int(const json::object& o, std::string_v
         return invalid(path + std::string(key), "is too large");
     }
     return invalid(path + std::string(key), "must be an integer");
+}
+
+ApiError invalid(const std::vector<domain::Problem>& problems) {
+    CARDSMITH_CHECK(!problems.empty());
+    json::array all;
+    for (const auto& p : problems) {
+        all.push_back(json::object{{"field", p.field}, {"message", p.message}});
+    }
+    ApiError e = invalid(problems.front().field, problems.front().message);
+    e.details = {{"problems", std::move(all)}};
+    return e;
 }
 
 http_server::Response json_ok(http::status status, const json::value& body,

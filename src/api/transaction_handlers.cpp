@@ -181,11 +181,13 @@ net::awaitable<Response> handle_list_transactions(ApiContext& ctx, RequestContex
     }
     int limit = 50;
     std::int64_t before = INT64_MAX;
+    // Out of range or not a number: clamped (garbage counts as 0), never refused.
     if (auto it = rc.query.find("limit"); it != rc.query.end()) {
-        limit = std::clamp(std::atoi(it->second.c_str()), 1, 500);
+        limit =
+            static_cast<int>(std::clamp<std::int64_t>(parse_int(it->second).value_or(0), 1, 500));
     }
     if (auto it = rc.query.find("before"); it != rc.query.end()) {
-        before = std::max<std::int64_t>(0, std::atoll(it->second.c_str()));
+        before = std::max<std::int64_t>(0, parse_int(it->second).value_or(0));
     }
     const CardId card = owned->card.id;
     auto entries = co_await ctx.db.run(

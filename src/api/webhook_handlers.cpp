@@ -1,7 +1,6 @@
 // Webhooks to the merchant's CRM and the event feed for CRMs that pull (issue 6). The
 // calls themselves are made by marketing::WebhookSender from the outbox.
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -37,15 +36,6 @@ json::object webhook_view(const storage::Webhook& w) {
             {"active", w.active}, {"createdAt", iso_ms_or_null(w.created_at)}};
 }
 
-std::optional<std::int64_t> parse_id(const std::string& text) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 // The merchant a request speaks for: its own, or the admin's ?merchant= / "merchant".
 Result<MerchantId> merchant_of(const domain::Principal& who, std::optional<std::int64_t> asked) {
     if (!who.admin) {
@@ -61,8 +51,11 @@ Result<MerchantId> merchant_of(const domain::Principal& who, std::optional<std::
 }
 
 std::optional<std::int64_t> query_merchant(const RequestContext& rc) {
+    // One that is not an id counts as absent.
     if (auto it = rc.query.find("merchant"); it != rc.query.end()) {
-        return parse_id(it->second);
+        if (auto v = parse_int(it->second); v && *v >= 0) {
+            return v;
+        }
     }
     return std::nullopt;
 }
@@ -73,9 +66,9 @@ net::awaitable<Result<storage::Webhook>> own_webhook(ApiContext& ctx, RequestCon
     if (!who) {
         co_return who.error();
     }
-    auto id = parse_id(rc.param("id"));
+    auto id = path_id(rc, "id", "webhook");
     if (!id) {
-        co_return not_found("webhook");
+        co_return id.error();
     }
     const std::int64_t wid = *id;
     auto hook = co_await ctx.db.run([wid](storage::Store& s) { return s.find_webhook(wid); });
@@ -227,23 +220,19 @@ net::awaitable<Response> handle_list_events(ApiContext& ctx, RequestContext& rc)
         co_return fail(merchant.error(), rc.request);
     }
     std::int64_t after = 0;
-    std::int64_t limit = 100;
     if (auto it = rc.query.find("after"); it != rc.query.end()) {
-        auto v = parse_id(it->second);
-        if (!v) {
+        auto v = parse_int(it->second);
+        if (!v || *v < 0) {
             co_return fail(invalid("after", "must be an event id (a whole number)"), rc.request);
         }
         after = *v;
     }
-    if (auto it = rc.query.find("limit"); it != rc.query.end()) {
-        auto v = parse_id(it->second);
-        if (!v || *v < 1 || *v > 1000) {
-            co_return fail(invalid("limit", "must be from 1 to 1000"), rc.request);
-        }
-        limit = *v;
+    auto limit = query_int(rc, "limit", 1, 1000, 100);
+    if (!limit) {
+        co_return fail(limit.error(), rc.request);
     }
     const MerchantId m = *merchant;
-    const int n = static_cast<int>(limit);
+    const int n = static_cast<int>(*limit);
     auto events = co_await ctx.db.run(
         [m, after, n](storage::Store& s) { return s.list_events(m, after, n); });
     json::array out;

@@ -1,8 +1,8 @@
 #pragma once
 // IANA time zones read from TZif files (RFC 8536), since libstdc++ 12 has no
 // std::chrono::tzdb. A TimeZone is an immutable value: the transitions of the file's
-// 64-bit (v2+) data block, then the footer's POSIX TZ string (RFC 8536 §3.3, POSIX
-// "TZ") for instants after the last transition, which matters for Debian's "slim" files.
+// 64-bit (v2+) data block, then the footer's POSIX TZ string (PosixTz) for instants after
+// the last transition, which matters for Debian's "slim" files.
 // Thread-safe to share once loaded. Times are seconds since 1970-01-01T00:00 (UTC or
 // local wall clock), valid within ±2^62.
 #include <cstdint>
@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "domain/posix_tz.hpp"
 
 namespace cardsmith::domain {
 
@@ -40,23 +42,6 @@ public:
         return utc_seconds + offset_at(utc_seconds);
     }
 
-    // One rule date of a POSIX TZ string: "Jn", "n" or "Mm.w.d", and the "/time" after it.
-    struct RuleDate {
-        enum class Kind { julian_no_leap, julian_zero, month_week_day } kind{};
-        int day = 0;               // Jn: 1-365; n: 0-365; Mm.w.d: d, 0 (Sunday) to 6
-        int month = 0;             // Mm.w.d only: 1-12
-        int week = 0;              // Mm.w.d only: 1-5, 5 = the last
-        std::int64_t time = 7200;  // local seconds after midnight; may be negative or > 24 h
-    };
-    // The footer's rule: standard time, and daylight time between two dates each year.
-    struct PosixRule {
-        std::int64_t std_offset = 0;  // seconds east of UTC
-        bool has_dst = false;
-        std::int64_t dst_offset = 0;
-        RuleDate start;  // in standard time
-        RuleDate end;    // in daylight time
-    };
-
 private:
     struct Transition {
         std::int64_t at;      // UTC seconds
@@ -65,7 +50,7 @@ private:
     std::string name_;
     std::int64_t initial_offset_ = 0;  // before the first transition (time type 0)
     std::vector<Transition> transitions_;
-    std::optional<PosixRule> footer_;  // after the last transition
+    std::optional<PosixTz> footer_;  // after the last transition
 };
 
 // A shared cache of zones loaded from /usr/share/zoneinfo (thread-safe); nullptr when the

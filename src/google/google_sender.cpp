@@ -25,33 +25,17 @@ apns::PushResult result_of(const Outcome& o) {
 }  // namespace
 
 void GoogleSender::send(push::Delivery delivery, Completion done) {
-    net::post(strand_, [self = shared_from_this(),
-                        job = Job{std::move(delivery), std::move(done)}]() mutable {
-        if (self->active_ >= self->concurrency_) {
-            self->queued_.push_back(std::move(job));
-            return;
-        }
-        self->start(std::move(job));
+    queue_.post([self = shared_from_this(), delivery = std::move(delivery),
+                 done = std::move(done)](push::BoundedQueue::Finished finished) mutable {
+        // The queue's next call starts once Google has answered this one.
+        auto answered = [done = std::move(done),
+                         finished = std::move(finished)](apns::PushResult result) mutable {
+            done(std::move(result));
+            finished();
+        };
+        net::co_spawn(self->executor_, run(self, std::move(delivery), std::move(answered)),
+                      net::detached);
     });
-}
-
-void GoogleSender::start(Job job) {
-    ++active_;
-    // When the call is answered, the next queued one starts (on the strand).
-    auto finished = [self = shared_from_this(),
-                     done = std::move(job.done)](apns::PushResult result) mutable {
-        done(std::move(result));
-        net::post(self->strand_, [self] {
-            --self->active_;
-            if (!self->queued_.empty()) {
-                auto next = std::move(self->queued_.front());
-                self->queued_.pop_front();
-                self->start(std::move(next));
-            }
-        });
-    };
-    net::co_spawn(executor_, run(shared_from_this(), std::move(job.delivery), std::move(finished)),
-                  net::detached);
 }
 
 net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,

@@ -6,12 +6,11 @@
 // a redesign. Google's answers in APNs' terms: 2xx delivered; 429, 5xx and unreachable
 // retried with backoff; 401/403 (the service account is not a user of the issuer) pause
 // the route; other 4xx dead, with Google's message kept as the row's last error.
-#include <algorithm>
-#include <deque>
 #include <memory>
 
 #include "google/wallet.hpp"
 #include "http/metrics.hpp"
+#include "push/bounded_queue.hpp"
 #include "push/dispatcher.hpp"
 #include "storage/database.hpp"
 
@@ -25,20 +24,14 @@ public:
     GoogleSender(net::any_io_executor executor, storage::Database& db, Wallet& wallet,
                  http_server::Metrics& metrics, std::size_t concurrency = 8)
         : executor_(std::move(executor)),
-          strand_(net::make_strand(executor_)),
+          queue_(executor_, concurrency),
           db_(db),
           wallet_(wallet),
-          metrics_(metrics),
-          concurrency_(std::max<std::size_t>(1, concurrency)) {}
+          metrics_(metrics) {}
 
     void send(push::Delivery delivery, Completion done) override;
 
 private:
-    struct Job {
-        push::Delivery delivery;
-        Completion done;
-    };
-    void start(Job job);  // on the strand
     static net::awaitable<void> run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,
                                     Completion done);
     // A campaign's message on one card: TEXT_AND_NOTIFY within the card's notification
@@ -46,13 +39,10 @@ private:
     net::awaitable<Outcome> send_message(const push::Delivery& delivery);
 
     net::any_io_executor executor_;
-    net::strand<net::any_io_executor> strand_;
+    push::BoundedQueue queue_;
     storage::Database& db_;
     Wallet& wallet_;
     http_server::Metrics& metrics_;
-    std::size_t concurrency_;
-    std::size_t active_ = 0;  // on the strand
-    std::deque<Job> queued_;  // on the strand
 };
 
 }  // namespace cardsmith::google

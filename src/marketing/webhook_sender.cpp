@@ -28,40 +28,24 @@ WebhookSender::WebhookSender(net::any_io_executor executor, storage::Database& d
                              const crypto::SecretBox& secrets, net::ssl::context& tls,
                              std::chrono::milliseconds max_age, std::size_t concurrency)
     : executor_(executor),
-      strand_(net::make_strand(executor)),
+      queue_(executor_, concurrency),
       db_(db),
       secrets_(secrets),
       tls_(tls),
-      max_age_(max_age),
-      concurrency_(std::max<std::size_t>(1, concurrency)) {}
+      max_age_(max_age) {}
 
 void WebhookSender::send(push::Delivery delivery, Completion done) {
-    net::post(strand_, [self = shared_from_this(),
-                        job = Job{std::move(delivery), std::move(done)}]() mutable {
-        if (self->active_ >= self->concurrency_) {
-            self->queued_.push_back(std::move(job));
-            return;
-        }
-        self->start(std::move(job));
+    queue_.post([self = shared_from_this(), delivery = std::move(delivery),
+                 done = std::move(done)](push::BoundedQueue::Finished finished) mutable {
+        // The queue's next call starts once this one is answered.
+        auto answered = [done = std::move(done),
+                         finished = std::move(finished)](apns::PushResult result) mutable {
+            done(std::move(result));
+            finished();
+        };
+        net::co_spawn(self->executor_, run(self, std::move(delivery), std::move(answered)),
+                      net::detached);
     });
-}
-
-void WebhookSender::start(Job job) {
-    ++active_;
-    auto finished = [self = shared_from_this(),
-                     done = std::move(job.done)](apns::PushResult result) mutable {
-        done(std::move(result));
-        net::post(self->strand_, [self] {
-            --self->active_;
-            if (!self->queued_.empty()) {
-                auto next = std::move(self->queued_.front());
-                self->queued_.pop_front();
-                self->start(std::move(next));
-            }
-        });
-    };
-    net::co_spawn(executor_, run(shared_from_this(), std::move(job.delivery), std::move(finished)),
-                  net::detached);
 }
 
 net::awaitable<void> WebhookSender::run(std::shared_ptr<WebhookSender> self,

@@ -6,11 +6,11 @@
 // by the dispatcher with backoff; after `max_age` the delivery fails for good. Every
 // attempt is written to the delivery log. At most `concurrency` calls at once.
 #include <boost/asio/ssl/context.hpp>
-#include <deque>
 #include <memory>
 
 #include "common/net.hpp"
 #include "crypto/secret_box.hpp"
+#include "push/bounded_queue.hpp"
 #include "push/dispatcher.hpp"
 #include "storage/database.hpp"
 
@@ -32,24 +32,16 @@ public:
     void send(push::Delivery delivery, Completion done) override;
 
 private:
-    struct Job {
-        push::Delivery delivery;
-        Completion done;
-    };
-    void start(Job job);  // on the strand
     static net::awaitable<void> run(std::shared_ptr<WebhookSender> self, push::Delivery delivery,
                                     Completion done);
     net::awaitable<apns::PushResult> deliver(std::int64_t id);
 
     net::any_io_executor executor_;
-    net::strand<net::any_io_executor> strand_;
+    push::BoundedQueue queue_;
     storage::Database& db_;
     const crypto::SecretBox& secrets_;
     net::ssl::context& tls_;
     std::chrono::milliseconds max_age_;
-    std::size_t concurrency_;
-    std::size_t active_ = 0;  // on the strand
-    std::deque<Job> queued_;  // on the strand
 };
 
 }  // namespace cardsmith::marketing
