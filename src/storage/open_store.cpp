@@ -1,5 +1,7 @@
 #include <mutex>
 
+#include "storage/postgres/migrations.hpp"
+#include "storage/postgres/pg_connection.hpp"
 #include "storage/sql/sql_store.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/sqlite_handle.hpp"
@@ -23,7 +25,14 @@ std::unique_ptr<Store> open_store(const std::string& url, unsigned connections,
         }
         return std::make_unique<sql::SqlStore>(std::move(pool), sqlite::migrations());
     }
-    throw StorageError("storage.url: the PostgreSQL backend is not available in this build yet");
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+        std::vector<std::unique_ptr<sql::Connection>> pool;
+        for (unsigned i = 0; i < std::max(1u, connections); ++i) {
+            pool.push_back(std::make_unique<postgres::PgConnection>(url));
+        }
+        return std::make_unique<sql::SqlStore>(std::move(pool), postgres::migrations());
+    }
+    throw StorageError("storage.url: use sqlite:PATH or postgresql://...");
 }
 
 }  // namespace cardsmith::storage

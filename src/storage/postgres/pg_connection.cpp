@@ -21,6 +21,9 @@ namespace {
     if (state != nullptr && std::strcmp(state, "23505") == 0) {
         throw sql::UniqueViolation(msg);
     }
+    if (state != nullptr && std::strcmp(state, "23503") == 0) {
+        throw sql::ForeignKeyViolation(msg);
+    }
     throw StorageError(msg);
 }
 
@@ -79,37 +82,49 @@ std::string to_pg_parameters(std::string_view sql, int* count) {
     return out;
 }
 
-PgStatement::PgStatement(PgConnection& conn, std::string name, int params)
+constexpr unsigned kInt8Oid = 20;
+constexpr unsigned kByteaOid = 17;
+
+PgStatement::PgStatement(PgConnection& conn, std::string name, std::string sql, int params)
     : conn_(conn),
       name_(std::move(name)),
+      sql_(std::move(sql)),
       values_(static_cast<std::size_t>(params)),
-      formats_(static_cast<std::size_t>(params), 0) {}
+      formats_(static_cast<std::size_t>(params), 0),
+      types_(static_cast<std::size_t>(params), 0) {}
 
-void PgStatement::set(int index, std::optional<std::string> value, bool binary) {
+void PgStatement::set(int index, std::optional<std::string> value, bool binary, unsigned type) {
     if (index < 1 || static_cast<std::size_t>(index) > values_.size()) {
         throw StorageError("bind: parameter " + std::to_string(index) + " out of range");
     }
     const auto i = static_cast<std::size_t>(index - 1);
     values_[i] = std::move(value);
     formats_[i] = binary ? 1 : 0;
+    if (!prepared_) {
+        types_[i] = type;
+    }
 }
 
 void PgStatement::bind_int(int index, std::int64_t value) {
-    set(index, std::to_string(value), false);
+    set(index, std::to_string(value), false, kInt8Oid);
 }
 
 void PgStatement::bind_text(int index, std::string_view text) {
-    set(index, std::string(text), false);
+    set(index, std::string(text), false, 0);
 }
 
 void PgStatement::bind_blob(int index, std::string_view bytes) {
-    set(index, std::string(bytes), true);
+    set(index, std::string(bytes), true, kByteaOid);
 }
 
-void PgStatement::bind_null(int index) { set(index, std::nullopt, false); }
+void PgStatement::bind_null(int index) { set(index, std::nullopt, false, 0); }
 
 bool PgStatement::step() {
     if (row_ < 0) {
+        if (!prepared_) {
+            conn_.prepare_named(name_, sql_, types_);
+            prepared_ = true;
+        }
         result_ = conn_.run(name_, values_, formats_);
         row_ = 0;
     } else {
@@ -173,6 +188,9 @@ void PgStatement::reset() noexcept {
         v.reset();
     }
     std::fill(formats_.begin(), formats_.end(), 0);
+    if (!prepared_) {
+        std::fill(types_.begin(), types_.end(), 0U);
+    }
 }
 
 PgConnection::PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
@@ -209,13 +227,22 @@ sql::StatementImpl* PgConnection::prepare_impl(const char* sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         int params = 0;
-        const std::string text = to_pg_parameters(sql, &params);
+        std::string text = to_pg_parameters(sql, &params);
         std::string name = "s" + std::to_string(cache_.size() + 1);
-        (void)check(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr), "prepare");
-        it = cache_.emplace(sql, std::make_unique<PgStatement>(*this, std::move(name), params))
+        it = cache_
+                 .emplace(sql, std::make_unique<PgStatement>(*this, std::move(name),
+                                                             std::move(text), params))
                  .first;
     }
     return it->second.get();
+}
+
+void PgConnection::prepare_named(const std::string& name, const std::string& sql,
+                                 const std::vector<unsigned>& types) {
+    // The statement's opening in the error: which of the store's statements it was.
+    (void)check(
+        PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(types.size()), types.data()),
+        "prepare " + sql.substr(0, 120));
 }
 
 PgResult PgConnection::run(const std::string& name,

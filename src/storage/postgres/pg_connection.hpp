@@ -1,9 +1,11 @@
 #pragma once
 // The PostgreSQL side of storage/sql/connection.hpp, over libpq. The store's SQL uses
-// SQLite's positional parameters (?1, ?2...); a statement is rewritten to $1, $2... once,
-// when it is first prepared on a connection (PQprepare, cached by the SQL's address like
-// SQLite's), and run with PQexecPrepared. Values travel as text, blobs as binary; the
-// server infers parameter types from the statement. Failures throw StorageError with the
+// SQLite's positional parameters (?1, ?2...); a statement is rewritten to $1, $2... and
+// prepared on a connection when it first runs (PQprepare, cached by the SQL's address
+// like SQLite's), then run with PQexecPrepared. Values travel as text, blobs as binary.
+// Integers are declared bigint and blobs bytea at that first run (so `?3 * 1000` and a
+// bigint column agree); text and NULL are left for the server to infer from the
+// statement, as a quoted literal would be. Failures throw StorageError with the
 // server's message; SQLSTATE 23505 throws UniqueViolation.
 #include <libpq-fe.h>
 
@@ -29,7 +31,7 @@ class PgConnection;
 
 class PgStatement final : public sql::StatementImpl {
 public:
-    PgStatement(PgConnection& conn, std::string name, int params);
+    PgStatement(PgConnection& conn, std::string name, std::string sql, int params);
 
     void bind_int(int index, std::int64_t value) override;
     void bind_text(int index, std::string_view text) override;
@@ -42,12 +44,15 @@ public:
     void reset() noexcept override;
 
 private:
-    void set(int index, std::optional<std::string> value, bool binary);
+    void set(int index, std::optional<std::string> value, bool binary, unsigned type);
 
     PgConnection& conn_;
     std::string name_;
+    std::string sql_;  // in PostgreSQL's form; prepared at the first run
+    bool prepared_ = false;
     std::vector<std::optional<std::string>> values_;
     std::vector<int> formats_;
+    std::vector<unsigned> types_;  // Oids: 20 bigint, 17 bytea, 0 inferred
     PgResult result_;
     int row_ = -1;  // -1: not run yet
 };
@@ -58,6 +63,7 @@ public:
     explicit PgConnection(const std::string& conninfo);
     ~PgConnection() override;
 
+    [[nodiscard]] sql::Dialect dialect() const override { return sql::Dialect::postgres; }
     void exec(const char* sql) override;
     [[nodiscard]] std::int64_t last_insert_id() override;
     [[nodiscard]] int changes() override { return changes_; }
@@ -65,6 +71,9 @@ public:
     void commit() override;
     void rollback() noexcept override;
 
+    // Prepares a statement under `name` with these parameter types.
+    void prepare_named(const std::string& name, const std::string& sql,
+                       const std::vector<unsigned>& types);
     // Runs a prepared statement; checks the answer (throws on error).
     PgResult run(const std::string& name, const std::vector<std::optional<std::string>>& values,
                  const std::vector<int>& formats);

@@ -1,4 +1,4 @@
-// The SQLite store's campaigns (issue 6, see store.hpp). A campaign walks its segment in
+// The store's campaigns (issue 6, see store.hpp). A campaign walks its segment in
 // card id order, a batch per transaction; each card's outcome (held out, capped, sent,
 // unreachable) is a campaign_recipients row written with the card's offer and its pushes,
 // so a crash neither loses nor repeats a card.
@@ -276,8 +276,8 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
     c->prepare(
          "UPDATE campaigns SET cursor = ?2, targeted = targeted + ?3, held_out = held_out + ?4, "
          "capped = capped + ?5, sent = sent + ?6, unreachable = unreachable + ?7, "
-         "state = CASE WHEN ?8 THEN 'done' ELSE state END, "
-         "finished_at = CASE WHEN ?8 THEN ?9 ELSE finished_at END, updated_at = ?9 "
+         "state = CASE WHEN ?8 <> 0 THEN 'done' ELSE state END, "
+         "finished_at = CASE WHEN ?8 <> 0 THEN ?9 ELSE finished_at END, updated_at = ?9 "
          "WHERE id = ?1")
         .bind(1, id)
         .bind(2, cursor)

@@ -21,6 +21,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A row refers to one that does not exist (or a referenced row is gone).
+class ForeignKeyViolation : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // A backend's prepared statement; owned by its connection's cache.
 class StatementImpl {
 public:
@@ -79,6 +85,8 @@ private:
     StatementImpl* impl_;
 };
 
+enum class Dialect { sqlite, postgres };
+
 class Connection {
 public:
     virtual ~Connection() = default;
@@ -86,6 +94,10 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    // Where the SQL must differ: SQLite runs one writer at a time, so reading a row and
+    // then writing it in one transaction is safe there; PostgreSQL needs the row locked
+    // (SELECT ... FOR UPDATE) and offers SKIP LOCKED for queues.
+    [[nodiscard]] virtual Dialect dialect() const = 0;
     virtual void exec(const char* sql) = 0;
     // Cached by the SQL's address: pass string constants, never a built std::string.
     [[nodiscard]] Statement prepare(const char* sql) { return Statement(prepare_impl(sql)); }

@@ -1,10 +1,11 @@
-// The SQLite store's design versions and rollouts (issue 6, see store.hpp).
+// The store's design versions and rollouts (issue 6, see store.hpp).
 //
 // A rollout walks the program's cards in id order, a chunk per transaction: each chunk's
 // cards get the new design version and a fresh update tag, and every device holding one
 // gets an outbox row, committed together. The cursor is committed with the chunk, so a
 // process that dies resumes where the last chunk ended; cards made during the rollout
 // already carry the new version (create_card copies the program's).
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "storage/sql/rows.hpp"
@@ -86,7 +87,7 @@ void set_state(Connection& c, std::int64_t id, std::string_view state, std::int6
         .prepare("UPDATE rollouts SET state = ?2, updated_at = ?3, " ACCOUNT_RUNNING(
             "?2",
             "?3") ", "
-                  "finished_at = CASE WHEN ?4 THEN ?3 ELSE finished_at END WHERE id = ?1")
+                  "finished_at = CASE WHEN ?4 <> 0 THEN ?3 ELSE finished_at END WHERE id = ?1")
         .bind(1, id)
         .bind(2, state)
         .bind(3, now_ms)
@@ -154,8 +155,8 @@ std::vector<DesignVersion> SqlStore::list_design_versions(ProgramId program) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT d.version, d.design_json, d.note, d.created_at, COALESCE(d.published_at, 0), "
-        "(SELECT group_concat(name, ',') FROM (SELECT name FROM design_images i WHERE "
-        "i.program_id = d.program_id AND i.version = d.version ORDER BY name)) "
+        "(SELECT string_agg(name, ',') FROM design_images i WHERE "
+        "i.program_id = d.program_id AND i.version = d.version) "
         "FROM designs d WHERE d.program_id = ?1 ORDER BY d.version DESC");
     st.bind(1, program.value());
     std::vector<DesignVersion> out;
@@ -175,6 +176,7 @@ std::vector<DesignVersion> SqlStore::list_design_versions(ProgramId program) {
             d.images.push_back(names.substr(at, comma - at));
             at = comma + 1;
         }
+        std::sort(d.images.begin(), d.images.end());  // string_agg's order is unspecified
         out.push_back(std::move(d));
     }
     return out;
@@ -305,7 +307,7 @@ std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, st
     {
         auto st = c->prepare(
             "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM (SELECT id FROM cards WHERE "
-            "program_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id LIMIT ?4)");
+            "program_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id LIMIT ?4) AS chunk");
         st.bind(1, r->program.value()).bind(2, r->cursor).bind(3, r->last_card_id).bind(4, limit);
         if (st.step()) {
             end = st.int64(0);
@@ -318,7 +320,7 @@ std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, st
         const std::int64_t seq = next_update_seq(*c);
         c->prepare(
              "UPDATE cards SET design_version = ?4, update_seq = ?5, "
-             "modified_at = MAX(?6, modified_at + 1) WHERE program_id = ?1 AND id > ?2 AND "
+             "modified_at = GREATEST(?6, modified_at + 1) WHERE program_id = ?1 AND id > ?2 AND "
              "id <= ?3 AND design_version != ?4")
             .bind(1, r->program.value())
             .bind(2, r->cursor)
@@ -349,7 +351,7 @@ std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, st
         state = "canary";
     }
     c->prepare(
-         "UPDATE rollouts SET cursor = MAX(cursor, ?2), cards_done = cards_done + ?3, "
+         "UPDATE rollouts SET cursor = GREATEST(cursor, ?2), cards_done = cards_done + ?3, "
          "pushes_queued = pushes_queued + ?4, started_at = COALESCE(started_at, ?5), "
          "updated_at = ?5, state = ?6, finished_at = CASE WHEN ?6 = 'done' THEN ?5 "
          "END, " ACCOUNT_RUNNING("?6", "?5") " WHERE id = ?1")

@@ -1,4 +1,4 @@
-// The SQLite store's enrollment parts (see store.hpp): verification codes with their send
+// The store's enrollment parts (see store.hpp): verification codes with their send
 // limits, finding a card by contact or invite code, referral bonuses, birthday grants and
 // the program's stats.
 #include "storage/sql/events.hpp"
@@ -323,7 +323,8 @@ ProgramStats SqlStore::program_stats(ProgramId program) {
             "r.card_id WHERE c.program_id = ?1");
     {
         auto st = c->prepare(
-            "SELECT COUNT(*), COALESCE(SUM(MAX(t.points, 0)), 0), COALESCE(SUM(MAX(-t.points, "
+            "SELECT COUNT(*), COALESCE(SUM(GREATEST(t.points, 0)), 0), "
+            "COALESCE(SUM(GREATEST(-t.points, "
             "0)), 0) FROM transactions t JOIN cards c ON c.id = t.card_id WHERE c.program_id = "
             "?1");
         st.bind(1, program.value());

@@ -51,7 +51,7 @@ inline std::int64_t emit_event(Connection& c, std::int64_t card_id, std::int64_t
     c.prepare(
          "INSERT INTO webhook_deliveries (webhook_id, event_id, state, created_at, updated_at) "
          "SELECT id, ?2, 'pending', ?3, ?3 FROM webhooks WHERE merchant_id = ?1 AND active = 1 "
-         "AND (events = '*' OR instr(',' || events || ',', ',' || ?4 || ',') > 0)")
+         "AND (events = '*' OR ',' || events || ',' LIKE '%,' || ?4 || ',%')")
         .bind(1, merchant)
         .bind(2, event)
         .bind(3, now_ms)

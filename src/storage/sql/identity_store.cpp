@@ -1,4 +1,4 @@
-// The SQLite store's Apple identities (see store.hpp).
+// The store's Apple identities (see store.hpp).
 #include "storage/sql/sql_store.hpp"
 
 namespace cardsmith::storage::sql {
@@ -104,7 +104,7 @@ StoreStatus SqlStore::set_identity_relay_keys(IdentityId id, std::string_view se
                                               std::int64_t now) {
     auto c = lease();
     auto st = c->prepare(
-        "UPDATE identities SET relay_keys_sealed = ?2, updated_at = MAX(updated_at, ?3) "
+        "UPDATE identities SET relay_keys_sealed = ?2, updated_at = GREATEST(updated_at, ?3) "
         "WHERE id = ?1");
     st.bind(1, id.value());
     if (sealed.empty()) {

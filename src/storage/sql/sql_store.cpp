@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <ctime>
 
+#include "common/random.hpp"
 #include "storage/sql/events.hpp"
 #include "storage/sql/rows.hpp"
 
@@ -290,7 +291,7 @@ Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
              "holder_phone, holder_email, balance, lifetime_points, update_seq, "
              "modified_at, created_at, source, birthday, referral_code, verified, "
              "design_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?10, ?11, "
-             "?12, COALESCE(?13, lower(hex(randomblob(5)))), ?14, "
+             "?12, ?13, ?14, "
              "COALESCE((SELECT design_version FROM programs WHERE id = ?1), 1))")
             .bind(1, n.program.value())
             .bind(2, n.number.value())
@@ -304,17 +305,13 @@ Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
             .bind(10, n.now)
             .bind(11, n.source)
             .bind_optional(12, n.birthday)
-            .bind_optional(13, n.referral_code)
+            .bind(13, n.referral_code.empty() ? random::hex(5) : n.referral_code)
             .bind(14, std::int64_t{n.verified ? 1 : 0})
             .run();
     } catch (const UniqueViolation&) {
         return {StoreStatus::conflict, std::nullopt};
-    } catch (const StorageError& e) {
-        // A foreign-key failure means the program vanished in between.
-        if (std::string_view(e.what()).find("FOREIGN KEY") != std::string_view::npos) {
-            return {StoreStatus::not_found, std::nullopt};
-        }
-        throw;
+    } catch (const ForeignKeyViolation&) {
+        return {StoreStatus::not_found, std::nullopt};  // the program vanished in between
     }
     auto id = c->last_insert_id();
     if (n.referral) {

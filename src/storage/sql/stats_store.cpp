@@ -1,4 +1,4 @@
-// The SQLite store's per-day series for the console's charts and its card search
+// The store's per-day series for the console's charts and its card search
 // (issue 6, see store.hpp).
 #include "storage/sql/rows.hpp"
 #include "storage/sql/sql_store.hpp"

@@ -1,4 +1,4 @@
-// The SQLite store's Apple web service, ledger and outbox (see store.hpp).
+// The store's Apple web service, ledger and outbox (see store.hpp).
 #include <algorithm>
 #include <tuple>
 
@@ -68,7 +68,7 @@ int SqlStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t
     const std::int64_t seq = next_update_seq(c);
     // Every version gets a distinct Last-Modified second (apple-wallet.md §2.3).
     c.prepare(
-         "UPDATE cards SET update_seq = ?2, modified_at = MAX(?3, modified_at + 1) "
+         "UPDATE cards SET update_seq = ?2, modified_at = GREATEST(?3, modified_at + 1) "
          "WHERE id = ?1")
         .bind(1, card_id)
         .bind(2, seq)
@@ -139,7 +139,8 @@ RegisterStatus SqlStore::register_device(std::string_view library_id, std::strin
     c->prepare(
          "INSERT INTO registrations (device_id, card_id, pass_type_id, push_token, token_at, "
          "created_at, wallet, push_service_url, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-         "?8, ?9) ON CONFLICT DO UPDATE SET push_token = excluded.push_token, token_at = "
+         "?8, ?9) ON CONFLICT (device_id, card_id) DO UPDATE SET push_token = excluded.push_token, "
+         "token_at = "
          "excluded.token_at, wallet = excluded.wallet, push_service_url = "
          "excluded.push_service_url, user_agent = excluded.user_agent")
         .bind(1, device_id)
@@ -220,6 +221,12 @@ LedgerOutcome SqlStore::apply_transaction(const NewTransaction& t) {
 LedgerOutcome SqlStore::apply_ledger(Connection& conn, const NewTransaction& t) {
     Connection* c = &conn;
     LedgerOutcome out;
+    // PostgreSQL: the card's row is locked for the transaction, so concurrent postings to
+    // one card (from any instance) apply one after the other and see each other's balance
+    // and idempotency key. SQLite has one writer at a time already.
+    if (c->dialect() == sql::Dialect::postgres) {
+        c->prepare("SELECT id FROM cards WHERE id = ?1 FOR UPDATE").bind(1, t.card.value()).run();
+    }
     if (!t.idempotency_key.empty()) {
         auto st = c->prepare(
             "SELECT request_hash, transaction_id FROM idempotency_keys WHERE merchant_id = ?1 AND "
@@ -327,7 +334,7 @@ int SqlStore::touch_program(ProgramId program, std::int64_t now_ms) {
     Transaction tx(*c);
     const std::int64_t seq = next_update_seq(*c);
     c->prepare(
-         "UPDATE cards SET update_seq = ?2, modified_at = MAX(?3, modified_at + 1) "
+         "UPDATE cards SET update_seq = ?2, modified_at = GREATEST(?3, modified_at + 1) "
          "WHERE program_id = ?1")
         .bind(1, program.value())
         .bind(2, seq)
@@ -411,7 +418,7 @@ void requeue_row(Connection& c, std::int64_t id, std::int64_t lease, std::int64_
         // A newer pending row for the same token carries the next push: it keeps this
         // row's backoff (APNs said "not now" for the token) and this row goes.
         c.prepare(
-             "UPDATE outbox SET not_before = MAX(not_before, ?3) WHERE id = (SELECT p.id FROM "
+             "UPDATE outbox SET not_before = GREATEST(not_before, ?3) WHERE id = (SELECT p.id FROM "
              "outbox p, outbox me WHERE me.id = ?1 AND me.state = 'sending' AND me.not_before = "
              "?2 AND p.id <> me.id AND p.state = 'pending' AND p.kind = me.kind AND p.target = "
              "me.target AND p.topic = me.topic)")
@@ -538,7 +545,8 @@ void SqlStore::settle_outbox(const std::vector<OutboxSettlement>& results, std::
         const auto& [program, wallet, outcome] = key;
         c->prepare(
              "INSERT INTO push_counts (program_id, slot, wallet, outcome, n) VALUES (?1, ?2, ?3, "
-             "?4, ?5) ON CONFLICT (program_id, slot, wallet, outcome) DO UPDATE SET n = n + "
+             "?4, ?5) ON CONFLICT (program_id, slot, wallet, outcome) DO UPDATE SET n = "
+             "push_counts.n + "
              "excluded.n")
             .bind(1, program)
             .bind(2, now_ms / 1000 / 900)
@@ -591,7 +599,7 @@ std::int64_t SqlStore::due_outbox(std::int64_t now_ms, std::int64_t cap) {
     auto c = lease();
     auto st = c->prepare(
         "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE state = 'pending' AND "
-        "not_before <= ?1 LIMIT ?2)");
+        "not_before <= ?1 LIMIT ?2) AS due");
     st.bind(1, now_ms).bind(2, cap);
     return st.step() ? st.int64(0) : 0;
 }

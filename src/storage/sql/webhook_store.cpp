@@ -1,4 +1,4 @@
-// The SQLite store's webhooks, their delivery log and the event feed (issue 6, see
+// The store's webhooks, their delivery log and the event feed (issue 6, see
 // store.hpp and events.hpp).
 #include "storage/sql/sql_store.hpp"
 

@@ -1,6 +1,8 @@
 #include "storage/sqlite/sqlite_handle.hpp"
 
+#include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "common/check.hpp"
 #include "storage/store.hpp"
@@ -14,7 +16,63 @@ namespace {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         throw UniqueViolation(msg);
     }
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        throw ForeignKeyViolation(msg);
+    }
     throw StorageError(msg);
+}
+
+// GREATEST / LEAST of integers, NULLs ignored (as PostgreSQL does); NULL when all are.
+void extreme(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    const bool greatest = reinterpret_cast<std::intptr_t>(sqlite3_user_data(ctx)) != 0;
+    bool any = false;
+    sqlite3_int64 best = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+            continue;
+        }
+        const sqlite3_int64 v = sqlite3_value_int64(argv[i]);
+        if (!any || (greatest ? v > best : v < best)) {
+            best = v;
+            any = true;
+        }
+    }
+    if (any) {
+        sqlite3_result_int64(ctx, best);
+    } else {
+        sqlite3_result_null(ctx);
+    }
+}
+
+// PostgreSQL's string_agg(text, separator) (SQLite 3.40 has only group_concat).
+void string_agg_step(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        return;
+    }
+    auto** acc = static_cast<std::string**>(sqlite3_aggregate_context(ctx, sizeof(std::string*)));
+    if (acc == nullptr) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const auto* sep = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
+    if (*acc == nullptr) {
+        *acc = new std::string();
+    } else if (sep != nullptr) {
+        (*acc)->append(sep);
+    }
+    (*acc)->append(text != nullptr ? text : "");
+}
+
+void string_agg_final(sqlite3_context* ctx) {
+    auto** acc = static_cast<std::string**>(sqlite3_aggregate_context(ctx, 0));
+    if (acc == nullptr || *acc == nullptr) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, (*acc)->data(), static_cast<int>((*acc)->size()), SQLITE_TRANSIENT);
+    delete *acc;
+    *acc = nullptr;
 }
 
 int to_int(std::size_t n) {
@@ -101,6 +159,22 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
+    // PostgreSQL's GREATEST and LEAST, so the store's SQL is the same on both (SQLite's
+    // own two-argument MAX and MIN do not exist there).
+    for (auto [name, greatest] : {std::pair{"GREATEST", true}, std::pair{"LEAST", false}}) {
+        const int created = sqlite3_create_function(
+            db_, name, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+            reinterpret_cast<void*>(static_cast<std::intptr_t>(greatest ? 1 : 0)), &extreme,
+            nullptr, nullptr);
+        if (created != SQLITE_OK) {
+            raise(db_, created, "create function");
+        }
+    }
+    if (const int created = sqlite3_create_function(db_, "string_agg", 2, SQLITE_UTF8, nullptr,
+                                                    nullptr, &string_agg_step, &string_agg_final);
+        created != SQLITE_OK) {
+        raise(db_, created, "create function");
+    }
 }
 
 SqliteConnection::~SqliteConnection() {

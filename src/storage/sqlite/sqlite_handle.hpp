@@ -14,6 +14,7 @@ namespace cardsmith::storage::sqlite {
 
 // The store code in this directory is written against the backend-neutral layer.
 using sql::Connection;
+using sql::ForeignKeyViolation;
 using sql::Statement;
 using sql::Transaction;
 using sql::UniqueViolation;
@@ -49,6 +50,7 @@ public:
                      std::shared_ptr<std::mutex> write_lock = nullptr);
     ~SqliteConnection() override;
 
+    [[nodiscard]] sql::Dialect dialect() const override { return sql::Dialect::sqlite; }
     void exec(const char* sql) override;
     [[nodiscard]] std::int64_t last_insert_id() override;
     [[nodiscard]] int changes() override;

@@ -1,7 +1,5 @@
 // The SQLite store's enrollment parts: verification codes with their send limits, cards
 // found by contact or invite code, referral bonuses, birthday grants, program stats.
-#include <sqlite3.h>
-
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <set>
@@ -9,7 +7,7 @@
 #include "domain/design.hpp"
 #include "domain/enrollment.hpp"
 #include "storage/store.hpp"
-#include "temp_dir.hpp"
+#include "test_database.hpp"
 
 using namespace cardsmith;
 using storage::CodeCheckOutcome;
@@ -20,9 +18,8 @@ namespace {
 constexpr std::int64_t kDayMs = 86'400'000;
 
 struct Enrollment {
-    test::TempDir dir;
-    std::string path = (dir.path() / "e.db").string();
-    std::unique_ptr<storage::Store> store = storage::open_store("sqlite:" + path, 4, 5000);
+    test::TestDatabase database{"e.db"};
+    std::unique_ptr<storage::Store> store = database.open(4, 5000);
     domain::Merchant merchant;
     domain::Program program;
     int next_card = 0;
@@ -78,22 +75,8 @@ struct Enrollment {
         return {};
     }
 
-    // One integer read straight from the database file (a second connection).
-    long long scalar(const std::string& sql) {
-        sqlite3* db = nullptr;
-        BOOST_REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-                      SQLITE_OK);
-        sqlite3_stmt* st = nullptr;
-        BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK,
-                              sql << ": " << sqlite3_errmsg(db));
-        long long v = -1;
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            v = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
-    }
+    // One integer read through a second connection.
+    long long scalar(const std::string& sql) { return database.scalar(sql); }
     long long ledger_rows(CardId card, const std::string& note = "") {
         std::string sql =
             "SELECT COUNT(*) FROM transactions WHERE card_id = " + std::to_string(card.value());

@@ -82,7 +82,7 @@ void exercise(Connection& c) {
         tx.commit();
     }
     BOOST_TEST(count(c) == 3);
-    BOOST_CHECK_THROW((void)c.prepare("SELECT no_such_column FROM t"), std::exception);
+    BOOST_CHECK_THROW((void)c.prepare("SELECT no_such_column FROM t").step(), std::exception);
 }
 
 }  // namespace

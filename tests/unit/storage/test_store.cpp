@@ -7,15 +7,14 @@
 #include "domain/design.hpp"
 #include "storage/database.hpp"
 #include "storage/store.hpp"
-#include "temp_dir.hpp"
+#include "test_database.hpp"
 
 using namespace cardsmith;
 
 namespace {
 struct Fixture {
-    test::TempDir dir;
-    std::unique_ptr<storage::Store> store =
-        storage::open_store("sqlite:" + (dir.path() / "t.db").string(), 4, 5000);
+    test::TestDatabase database{"t.db"};
+    std::unique_ptr<storage::Store> store = database.open(4, 5000);
     Fixture() { store->migrate(); }
 
     domain::Program program(const std::string& slug, MerchantId m) {
