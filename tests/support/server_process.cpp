@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_db.hpp"
+
 namespace cardsmith::test {
 namespace {
 
@@ -104,6 +106,7 @@ ServerProcess::ServerProcess(const std::string& extra_toml,
     } else {
         std::filesystem::copy(certs_from, certs, std::filesystem::copy_options::recursive);
     }
+    storage_url_ = test_storage_url(db_path());
     auto config = dir_.path() / "cardsmith.toml";
     std::ofstream(config) << "[server]\n"
                           << "listen = \"127.0.0.1:0\"\n"
@@ -111,7 +114,7 @@ ServerProcess::ServerProcess(const std::string& extra_toml,
                           << "cpu_threads = 2\n"
                           << "port_file = \"" << (dir_.path() / "port").string() << "\"\n"
                           << "shutdown_grace = 5\n"
-                          << "[storage]\nurl = \"sqlite:" << db_path().string() << "\"\n"
+                          << "[storage]\nurl = \"" << storage_url_ << "\"\n"
                           << "[admin]\nkey = \"" << admin_key_ << "\"\n"
                           << "[apple]\n"
                           << "cert = \"" << (certs / "pass.pem").string() << "\"\n"

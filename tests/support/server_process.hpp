@@ -41,6 +41,8 @@ public:
     [[nodiscard]] unsigned short port() const { return port_; }
     [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
     [[nodiscard]] std::filesystem::path db_path() const { return dir_.path() / "cardsmith.db"; }
+    // Its storage.url: db_path() on SQLite, or a fresh PostgreSQL schema (test_db.hpp).
+    [[nodiscard]] const std::string& storage_url() const { return storage_url_; }
     [[nodiscard]] std::string root_ca() const {
         return (dir_.path() / "certs/root-ca.pem").string();
     }
@@ -59,6 +61,7 @@ public:
 
 private:
     TempDir dir_;
+    std::string storage_url_;
     std::map<std::string, std::string> env_;
     int runs_ = 0;
     pid_t pid_ = -1;

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "db_counts.hpp"
 #include "http_client.hpp"
 #include "server_process.hpp"
+#include "test_db.hpp"
 
 using namespace cardsmith;
 namespace json = boost::json;
@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_4xx_and_write_nothing) {
         {"unknown route", verb::get, "/api/v1/nothing", "", 404, "not_found"},
         {"wrong method", verb::delete_, "/api/v1/programs/shop", "", 405, "method_not_allowed"},
     };
-    const auto before = test::table_counts(server.db_path().string());
+    const auto before = test::table_counts(server.storage_url());
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.what) {
             test::Client fresh(server.port());  // 413 closes the connection
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_4xx_and_write_nothing) {
             BOOST_TEST(!body.at("error").at("message").as_string().empty());
         }
     }
-    BOOST_TEST((test::table_counts(server.db_path().string()) == before));
+    BOOST_TEST((test::table_counts(server.storage_url()) == before));
     // The server is still up and well.
     BOOST_TEST(client.get("/healthz").result_int() == 200);
 }

@@ -2,7 +2,6 @@
 // log provider (the code read from the server's log) and the webhook provider (a local
 // gateway that checks the HMAC), send limits, attempts, expiry and resend, restore of a
 // verified contact's card, referral bonuses once per person, the birthday job, stats.
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -336,7 +335,7 @@ BOOST_AUTO_TEST_CASE(attempts_expiry_and_resend) {
     auto step2 = v.join({{"name", "Anna"}, {"phone", "+4915100000011"}});
     const std::string pending2 = pending_of(step2);
     const std::string code2 = s.last_logged_code();
-    exec_sql(s.server.db_path().string(),
+    exec_sql(s.server.storage_url(),
              "UPDATE verifications SET expires_at = 0 WHERE id = '" + pending2 + "'");
     auto expired = v.code(pending2, code2);
     BOOST_TEST(expired.result_int() == 410);

@@ -7,7 +7,6 @@
 // and while Google is down.
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -435,7 +434,7 @@ BOOST_AUTO_TEST_CASE(a_redesign_reaches_google_across_kill_9_mid_rollout_and_whi
     BOOST_REQUIRE_NE(before, "#778899");
     w.google.clear_calls();
     w.google.fail_next("*", 503, 100000);  // Google is down from here on
-    const auto db = w.server.db_path().string();
+    const auto db = w.server.storage_url();
 
     auto r = w.call(verb::patch, "/api/v1/programs/bean/design",
                     {{"colors", {{"background", "#778899"}}}});
@@ -516,7 +515,7 @@ BOOST_AUTO_TEST_CASE(google_failures_retry_refresh_or_die_with_the_message) {
     w.google.fail_next("/walletobjects/v1/loyaltyObject", 400, 1);
     w.earn(10);
     BOOST_TEST(eventually([&] {
-        return !query_text(w.server.db_path().string(),
+        return !query_text(w.server.storage_url(),
                            "SELECT last_error FROM outbox WHERE state = 'dead' AND kind = "
                            "'google_object'")
                     .empty();
@@ -547,7 +546,7 @@ BOOST_AUTO_TEST_CASE(notifications_respect_googles_budget) {
     World w;
     BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
     // The save was 13 hours ago: notifications are allowed, three a day.
-    exec_sql(w.server.db_path().string(),
+    exec_sql(w.server.storage_url(),
              "UPDATE cards SET google_saved_at = google_saved_at - 13 * 3600000");
     int expected = 120;
     std::vector<bool> notified;
@@ -603,7 +602,7 @@ BOOST_AUTO_TEST_CASE(campaigns_add_messages_within_the_notification_budget) {
     BOOST_TEST(messages().back().at("body").as_string() == "Welcome treat");
     BOOST_TEST(w.google.notifications(w.object_id()).empty());
     // 13 hours later: three notifying messages a day, then silent ones again.
-    exec_sql(w.server.db_path().string(),
+    exec_sql(w.server.storage_url(),
              "UPDATE cards SET google_saved_at = google_saved_at - 13 * 3600000");
     for (int i = 0; i < 3; ++i) {
         auto c = campaign("Offer " + std::to_string(i));
@@ -670,7 +669,7 @@ BOOST_AUTO_TEST_CASE(save_and_delete_callbacks_count_as_installs_and_removals) {
     BOOST_TEST(stats().at("passesInstalled").as_int64() == 1);
     BOOST_TEST(post(google_side.callback(w.object_id(), "del", "n-2", later)).result_int() == 200);
     BOOST_TEST(stats().at("passesRemoved").as_int64() == 1);
-    BOOST_TEST(query_text(w.server.db_path().string(),
+    BOOST_TEST(query_text(w.server.storage_url(),
                           "SELECT wallet FROM events WHERE kind = 'pass.removed'") == "google");
     // Expired: dropped, not counted.
     BOOST_TEST(

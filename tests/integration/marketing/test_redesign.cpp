@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(a_rollout_shows_progress_pauses_and_resumes_after_kill_9) {
 
     // kill -9 mid-way: the next start carries on from the last chunk.
     w.server.kill_hard();
-    const auto db = w.server.db_path().string();
+    const auto db = w.server.storage_url();
     const auto cursor = std::stoll(
         test::query_text(db, "SELECT cursor FROM rollouts WHERE id = " + std::to_string(id)));
     BOOST_TEST(cursor > 0);
