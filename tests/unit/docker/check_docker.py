@@ -6,9 +6,10 @@
 files           docker/compose.yaml, docker/Dockerfile, docker/cardsmith.toml, .dockerignore
                 and docker/nginx/nginx.conf read and cross-checked: services and images, the
                 instances' database and dependencies, upstream names, ports, configuration
-                keys, COPY sources, packages. With --binary (when built): the runtime
-                packages against the executable's libraries, and the instances' environment
-                through the server's own configuration parser.
+                keys, COPY sources, packages; the build stage's cmake command run on just
+                what that stage copies. With --binary (when built): the runtime packages
+                against the executable's libraries (Release builds), and the instances'
+                environment through the server's own configuration parser.
 nginx           `nginx -t` on docker/nginx/nginx.conf, upstream hosts and certificate paths
                 replaced by local ones (a throwaway self-signed certificate).
 compose_schema  `docker-compose config` (Debian's Compose v1, used only as a validator of
@@ -106,6 +107,19 @@ def documented_keys():
             first = line.split("|")[1]
             keys.update(re.findall(r"`([a-z_]+\.[a-z_0-9]+)`", first))
     return keys
+
+
+def built_like_the_image(binary):
+    """Whether the binary's CMake build is Release without sanitizers (its libraries then
+    are the image's: a Debug or sanitizer build links more)."""
+    try:
+        with open(os.path.join(os.path.dirname(binary), "CMakeCache.txt")) as f:
+            cache = dict(re.findall(r"^(\w+):\w+=(.*)$", f.read(), flags=re.M))
+    except OSError:
+        return False
+    return (cache.get("CMAKE_BUILD_TYPE") == "Release"
+            and cache.get("CARDSMITH_SANITIZE", "OFF") == "OFF"
+            and "-fsanitize" not in cache.get("CMAKE_CXX_FLAGS", ""))
 
 
 def image_config():
@@ -399,6 +413,37 @@ class Dockerfile(unittest.TestCase):
         self.assertTrue(used)
         self.assertLessEqual(used, options, "CMake options that CMakeLists.txt does not define")
 
+    def test_build_stage_configures_from_what_it_copies(self):
+        # The build stage's own cmake command, on a folder holding only what it COPYs: the
+        # options are all used, and every source of the target is there.
+        build = self.stages[0]
+        run = " ".join(self.instructions("RUN", build))
+        configure = re.search(r"cmake -S \. -B build[^&;]*", run).group(0).split()
+        target = re.search(r"cmake --build build --target (\S+)", run).group(1)
+        workdir = self.instructions("WORKDIR", build)[-1]
+        with tempfile.TemporaryDirectory() as tmp:
+            for rest in self.instructions("COPY", build):
+                flags, sources, dest = copy_parts(rest)
+                self.assertNotIn("from", flags)
+                dest = os.path.join(tmp, os.path.relpath(os.path.join(workdir, dest), workdir))
+                for source in sources:
+                    src = repo_path(source)
+                    if os.path.isdir(src):
+                        shutil.copytree(src, dest, dirs_exist_ok=True)
+                    else:
+                        os.makedirs(dest, exist_ok=True)
+                        shutil.copy(src, dest)
+            result = subprocess.run(configure, cwd=tmp, capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+            self.assertNotIn("Manually-specified variables were not used", result.stderr)
+            commands = subprocess.run(["ninja", "-C", "build", "-t", "commands", target],
+                                      cwd=tmp, check=True, capture_output=True, text=True)
+            sources = re.findall(r" -c (\S+)", commands.stdout)
+            self.assertTrue(sources, f"no compile commands for {target}")
+            build_dir = os.path.join(tmp, "build")
+            missing = [f for f in sources if not f.startswith(build_dir) and not os.path.exists(f)]
+            self.assertEqual(missing, [], "sources the build stage does not copy")
+
     def test_build_stage_has_the_libraries_of_deps_sh(self):
         deps = re.search(r"packages=\(([^)]*)\)", read("scripts", "deps.sh")).group(1).split()
         needed = {p for p in deps if p.endswith("-dev")} | {"cmake", "ninja-build", "pkg-config"}
@@ -428,6 +473,8 @@ class Dockerfile(unittest.TestCase):
         binary = ARGS.binary
         if not binary or not os.path.exists(binary):
             self.skipTest("build/cardsmith is not built")
+        if not built_like_the_image(binary):
+            self.skipTest("not a Release build without sanitizers, as the image's is")
         needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", subprocess.run(
             ["readelf", "-d", binary], check=True, capture_output=True, text=True).stdout)
         runtime = set(apt_packages(self.final))
