@@ -252,6 +252,16 @@ class ComposeFile(unittest.TestCase):
                                 "secret files live in docker/secrets (git-ignored)")
                 self.assertIn(os.path.basename(path), read("docker", "secrets", "README.md"))
 
+    def test_containers_are_confined_and_logs_rotate(self):
+        for name, s in self.cardsmith.items():
+            with self.subTest(service=name):
+                self.assertIs(s.get("read_only"), True)
+                self.assertIn("ALL", s.get("cap_drop", []))
+                self.assertIn("no-new-privileges:true", s.get("security_opt", []))
+        for name, s in self.services.items():
+            with self.subTest(service=name):
+                self.assertIn("max-size", (s.get("logging") or {}).get("options", {}))
+
     def test_environment_names_are_configuration_keys(self):
         # The server ignores CARDSMITH_* variables it does not know: a typo would be silent.
         known = {env_name(k) for k in documented_keys()}
