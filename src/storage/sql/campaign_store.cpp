@@ -10,23 +10,45 @@ namespace cardsmith::storage::sql {
 namespace {
 
 // Every optional filter is a bound parameter (NULL: not used), so this is one cached
-// statement whatever the segment. Tiers are lifetime-point ranges.
-#define SEGMENT_WHERE                                                                        \
-    "c.program_id = ?1 AND c.id > ?2 AND c.id <= ?3 "                                        \
-    "AND (?4 IS NULL OR c.balance >= ?4) AND (?5 IS NULL OR c.balance <= ?5) "               \
-    "AND (?6 IS NULL OR c.created_at >= ?6) AND (?7 IS NULL OR c.created_at < ?7) "          \
-    "AND (?8 IS NULL OR NOT EXISTS (SELECT 1 FROM transactions t WHERE t.card_id = c.id "    \
-    "AND t.created_at >= ?8)) "                                                              \
+// statement whatever the segment. Lists come as JSON arrays; tiers are lifetime-point
+// ranges [[from, to], ...]. JSON functions are the one place the two dialects differ.
+#define SEGMENT_WHERE_COMMON                                                                       \
+    "c.program_id = ?1 AND c.id > ?2 AND c.id <= ?3 "                                              \
+    "AND (CAST(?4 AS BIGINT) IS NULL OR c.balance >= ?4) AND (CAST(?5 AS BIGINT) IS NULL OR "      \
+    "c.balance <= ?5) "                                                                            \
+    "AND (CAST(?6 AS BIGINT) IS NULL OR c.created_at >= ?6) AND (CAST(?7 AS BIGINT) IS NULL OR "   \
+    "c.created_at < ?7) "                                                                          \
+    "AND (CAST(?8 AS BIGINT) IS NULL OR NOT EXISTS (SELECT 1 FROM transactions t WHERE t.card_id " \
+    "= c.id "                                                                                      \
+    "AND t.created_at >= ?8)) "
+#define SEGMENT_WHERE_SQLITE                                                                 \
+    SEGMENT_WHERE_COMMON                                                                     \
     "AND (?9 IS NULL OR c.source IN (SELECT value FROM json_each(?9))) "                     \
     "AND (?10 IS NULL OR c.card_number IN (SELECT value FROM json_each(?10))) "              \
     "AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(?11) r WHERE c.lifetime_points >= " \
     "json_extract(r.value, '$[0]') AND c.lifetime_points < json_extract(r.value, '$[1]'))) "
+#define SEGMENT_WHERE_PG                                                                        \
+    SEGMENT_WHERE_COMMON                                                                        \
+    "AND (CAST(?9 AS json) IS NULL OR c.source IN (SELECT json_array_elements_text(CAST(?9 AS " \
+    "json)))) "                                                                                 \
+    "AND (CAST(?10 AS json) IS NULL OR c.card_number IN "                                       \
+    "(SELECT json_array_elements_text(CAST(?10 AS json)))) "                                    \
+    "AND (CAST(?11 AS json) IS NULL OR EXISTS (SELECT 1 FROM json_array_elements(CAST(?11 AS "  \
+    "json)) r(v) "                                                                              \
+    "WHERE c.lifetime_points >= CAST(r.v->>0 AS BIGINT) AND "                                   \
+    "c.lifetime_points < CAST(r.v->>1 AS BIGINT))) "
+#define SEGMENT_BATCH(WHERE)                                                               \
+    "SELECT c.id, c.serial, COALESCE(c.last_offer_at, 0), CASE WHEN c.google_saved_at IS " \
+    "NULL THEN 0 ELSE 1 END FROM cards c WHERE " WHERE "ORDER BY c.id LIMIT ?12"
 
-constexpr const char* kSegmentBatch =
-    "SELECT c.id, c.serial, COALESCE(c.last_offer_at, 0), c.google_saved_at IS NOT NULL "
-    "FROM cards c WHERE " SEGMENT_WHERE "ORDER BY c.id LIMIT ?12";
-constexpr const char* kSegmentCount = "SELECT COUNT(*) FROM cards c WHERE " SEGMENT_WHERE;
-#undef SEGMENT_WHERE
+constexpr const char* kSegmentBatch = SEGMENT_BATCH(SEGMENT_WHERE_SQLITE);
+constexpr const char* kSegmentBatchPg = SEGMENT_BATCH(SEGMENT_WHERE_PG);
+constexpr const char* kSegmentCount = "SELECT COUNT(*) FROM cards c WHERE " SEGMENT_WHERE_SQLITE;
+constexpr const char* kSegmentCountPg = "SELECT COUNT(*) FROM cards c WHERE " SEGMENT_WHERE_PG;
+#undef SEGMENT_BATCH
+#undef SEGMENT_WHERE_PG
+#undef SEGMENT_WHERE_SQLITE
+#undef SEGMENT_WHERE_COMMON
 
 constexpr const char* kCampaignById =
     "SELECT id, program_id, message, header, link, segment_json, options_json, state, send_at, "
@@ -174,7 +196,7 @@ std::vector<std::int64_t> SqlStore::due_campaigns(std::int64_t now_ms) {
 
 std::int64_t SqlStore::count_segment(ProgramId program, const SegmentFilter& filter) {
     auto c = lease();
-    auto st = c->prepare(kSegmentCount);
+    auto st = c->prepare(c->dialect() == Dialect::postgres ? kSegmentCountPg : kSegmentCount);
     bind_filter(st, program, 0, std::numeric_limits<std::int64_t>::max(), filter);
     return st.step() ? st.int64(0) : 0;
 }
@@ -208,7 +230,7 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
     };
     std::vector<Row> rows;
     {
-        auto st = c->prepare(kSegmentBatch);
+        auto st = c->prepare(c->dialect() == Dialect::postgres ? kSegmentBatchPg : kSegmentBatch);
         bind_filter(st, campaign->program, campaign->cursor, campaign->last_card_id, filter);
         st.bind(12, step.limit);
         while (st.step()) {

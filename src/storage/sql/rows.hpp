@@ -26,8 +26,8 @@ inline constexpr const char* kCardByReferral =
 // ?2: a LIKE prefix pattern for the number, ?3: a contains pattern (both escaped with \).
 inline constexpr const char* kCardSearch = CARD_SELECT
     "WHERE program_id = ?1 AND (?4 = 1 OR card_number LIKE ?2 ESCAPE '\\' OR "
-    "holder_name LIKE ?3 ESCAPE '\\' OR holder_phone LIKE ?3 ESCAPE '\\' OR "
-    "holder_email LIKE ?3 ESCAPE '\\') ORDER BY id DESC LIMIT ?5";
+    "LOWER(holder_name) LIKE LOWER(?3) ESCAPE '\\' OR holder_phone LIKE ?3 ESCAPE '\\' OR "
+    "LOWER(holder_email) LIKE LOWER(?3) ESCAPE '\\') ORDER BY id DESC LIMIT ?5";
 #undef CARD_SELECT
 
 // The outbox row kind that reaches a registration's wallet; wallets without a push route

@@ -466,10 +466,15 @@ BOOST_AUTO_TEST_CASE(a_redesign_reaches_google_across_kill_9_mid_rollout_and_whi
 
     // kill -9 again while the class update waits for its retry (not in flight: a claimed
     // row would wait for its lease to run out).
-    const std::string waiting =
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'google_class' AND state = 'pending' AND "
-        "not_before > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 40";
-    BOOST_TEST(eventually([&] { return query_text(db, waiting) == "1"; }, 5s));
+    const auto waiting = [] {
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        return "SELECT COUNT(*) FROM outbox WHERE kind = 'google_class' AND state = 'pending' "
+               "AND not_before > " +
+               std::to_string(now_ms + 40);
+    };
+    BOOST_TEST(eventually([&] { return query_text(db, waiting()) == "1"; }, 5s));
     w.server.kill_hard();
     BOOST_TEST(query_text(db,
                           "SELECT COUNT(*) FROM outbox WHERE kind = 'google_class' AND "
@@ -493,7 +498,7 @@ BOOST_AUTO_TEST_CASE(a_redesign_reaches_google_across_kill_9_mid_rollout_and_whi
     BOOST_TEST(done.at("cardsTotal").as_int64() == 12);
     // The row is settled once the answer is in: nothing left to send, nothing dead.
     const std::string left =
-        "SELECT group_concat(state) FROM outbox WHERE kind = 'google_class' AND state IN "
+        "SELECT string_agg(state, ',') FROM outbox WHERE kind = 'google_class' AND state IN "
         "('pending', 'sending', 'dead')";
     BOOST_TEST(eventually([&] { return query_text(db, left).empty(); }), query_text(db, left));
 }

@@ -165,6 +165,53 @@ BOOST_FIXTURE_TEST_CASE(a_rollout_counts_only_its_running_time, Fixture) {
                    .rollout->state == "paused");
 }
 
+BOOST_FIXTURE_TEST_CASE(segments_select_cards_and_a_campaign_walks_them, Fixture) {
+    auto m = store->create_merchant("M", "h1", "p", 1);
+    auto p = program("seg", m.id);
+    auto a = card(p.id, "4111111111111111", "serialA");
+    a.balance = 50;
+    auto b = card(p.id, "5555555555554444", "serialB");
+    b.balance = 500;
+    b.source = "poster";
+    BOOST_REQUIRE(store->create_card(a).status == storage::StoreStatus::ok);
+    BOOST_REQUIRE(store->create_card(b).status == storage::StoreStatus::ok);
+    storage::SegmentFilter all;
+    BOOST_TEST(store->count_segment(p.id, all) == 2);
+    storage::SegmentFilter rich;
+    rich.balance_min = 100;
+    BOOST_TEST(store->count_segment(p.id, rich) == 1);
+    storage::SegmentFilter poster;
+    poster.channels_json = R"(["poster", "join"])";
+    BOOST_TEST(store->count_segment(p.id, poster) == 1);
+    storage::SegmentFilter picked;
+    picked.cards_json = R"(["4111111111111111"])";
+    BOOST_TEST(store->count_segment(p.id, picked) == 1);
+    storage::SegmentFilter tiers;  // lifetime points in [100, 1000): card B only
+    tiers.lifetime_ranges_json = "[[100, 1000], [5000, 9000]]";
+    BOOST_TEST(store->count_segment(p.id, tiers) == 1);
+
+    storage::NewCampaign nc;
+    nc.program = p.id;
+    nc.message = "Double points";
+    nc.segment_json = "{}";
+    nc.options_json = "{}";
+    nc.send_at_ms = 1'000;
+    nc.expires_at_ms = 90'000'000;
+    nc.now_ms = 1'000;
+    const auto id = store->create_campaign(nc);
+    BOOST_TEST(store->due_campaigns(2'000).size() == 1u);
+    storage::CampaignStep step;
+    step.limit = 10;
+    step.now_ms = 2'000;
+    auto after = store->campaign_step(id, rich, step);
+    BOOST_REQUIRE(after);
+    BOOST_TEST(after->state == "done");
+    BOOST_TEST(after->targeted == 1);
+    BOOST_TEST(after->unreachable == 1);  // no device, not in Google Wallet
+    BOOST_TEST(store->find_card(CardNumber("5555555555554444"))->offer == "Double points");
+    BOOST_TEST(store->find_card(CardNumber("4111111111111111"))->offer.empty());
+}
+
 BOOST_FIXTURE_TEST_CASE(concurrent_writers_on_the_pool, Fixture) {
     auto m = store->create_merchant("M", "h1", "p", 1);
     auto p = program("busy", m.id);
