@@ -205,6 +205,7 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
                                                 const CampaignStep& step) {
     auto c = lease();
     Transaction tx(*c);
+    lock_row(*c, "SELECT id FROM campaigns WHERE id = ?1 FOR UPDATE", id);
     auto campaign = campaign_by_id(*c, id);
     if (!campaign || (campaign->state != "scheduled" && campaign->state != "sending")) {
         return campaign;

@@ -114,6 +114,15 @@ protected:
     virtual StatementImpl* prepare_impl(const char* sql) = 0;
 };
 
+// PostgreSQL: locks the row `sql` selects (... FOR UPDATE) for the rest of the
+// transaction, so instances sharing the database take turns on it (one step of a rollout
+// or campaign runs once). SQLite has one writer at a time already: nothing to do.
+inline void lock_row(Connection& c, const char* sql, std::int64_t id) {
+    if (c.dialect() == Dialect::postgres) {
+        c.prepare(sql).bind(1, id).run();
+    }
+}
+
 // begin() now, commit() by commit(), rollback() when destroyed without it.
 class Transaction {
 public:

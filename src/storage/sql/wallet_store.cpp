@@ -16,6 +16,16 @@ const char* const kClaimOutboxSql =
     "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3) "
     "RETURNING id, kind, target, topic, attempts, created_at, route, program_id";
 
+// PostgreSQL: instances claiming at the same time skip each other's locked rows instead
+// of waiting for them (and then claiming nothing).
+const char* const kClaimOutboxSqlPg =
+    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
+    "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
+    "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
+    "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
+    "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, kind, target, topic, attempts, created_at, route, program_id";
+
 namespace {
 
 constexpr std::int64_t kMaxBalance = 1'000'000'000'000'000;  // 10^15 points
@@ -224,9 +234,7 @@ LedgerOutcome SqlStore::apply_ledger(Connection& conn, const NewTransaction& t) 
     // PostgreSQL: the card's row is locked for the transaction, so concurrent postings to
     // one card (from any instance) apply one after the other and see each other's balance
     // and idempotency key. SQLite has one writer at a time already.
-    if (c->dialect() == sql::Dialect::postgres) {
-        c->prepare("SELECT id FROM cards WHERE id = ?1 FOR UPDATE").bind(1, t.card.value()).run();
-    }
+    lock_row(*c, "SELECT id FROM cards WHERE id = ?1 FOR UPDATE", t.card.value());
     if (!t.idempotency_key.empty()) {
         auto st = c->prepare(
             "SELECT request_hash, transaction_id FROM idempotency_keys WHERE merchant_id = ?1 AND "
@@ -390,7 +398,7 @@ std::vector<OutboxItem> SqlStore::claim_outbox(int limit, std::int64_t now_ms,
          "p.target = outbox.target AND p.topic = outbox.topic)")
         .bind(1, now_ms)
         .run();
-    auto st = c->prepare(kClaimOutboxSql);
+    auto st = c->prepare(c->dialect() == Dialect::postgres ? kClaimOutboxSqlPg : kClaimOutboxSql);
     st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
     std::vector<OutboxItem> out;
     while (st.step()) {
