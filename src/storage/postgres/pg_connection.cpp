@@ -121,6 +121,7 @@ void PgStatement::bind_null(int index) { set(index, std::nullopt, false, 0); }
 
 bool PgStatement::step() {
     if (row_ < 0) {
+        conn_.ensure_open();
         if (!prepared_) {
             conn_.prepare_named(name_, sql_, types_);
             prepared_ = true;
@@ -221,7 +222,28 @@ PgResult PgConnection::check(PGresult* r, std::string_view what) {
     return out;
 }
 
-void PgConnection::exec(const char* sql) { (void)check(PQexec(conn_, sql), "exec"); }
+void PgConnection::ensure_open() {
+    if (in_transaction_ || PQstatus(conn_) == CONNECTION_OK) {
+        return;
+    }
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        std::string msg = PQerrorMessage(conn_);
+        while (!msg.empty() && msg.back() == '\n') {
+            msg.pop_back();
+        }
+        throw StorageError("PostgreSQL: reconnecting: " + msg);
+    }
+    for (auto& [_, st] : cache_) {
+        st->forget_prepared();
+    }
+    (void)check(PQexec(conn_, "SET client_min_messages = warning"), "exec");
+}
+
+void PgConnection::exec(const char* sql) {
+    ensure_open();
+    (void)check(PQexec(conn_, sql), "exec");
+}
 
 sql::StatementImpl* PgConnection::prepare_impl(const char* sql) {
     auto it = cache_.find(sql);
@@ -239,6 +261,7 @@ sql::StatementImpl* PgConnection::prepare_impl(const char* sql) {
 
 void PgConnection::prepare_named(const std::string& name, const std::string& sql,
                                  const std::vector<unsigned>& types) {
+    ensure_open();
     // The statement's opening in the error: which of the store's statements it was.
     (void)check(
         PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(types.size()), types.data()),

@@ -42,6 +42,8 @@ public:
     [[nodiscard]] std::string text(int col) const override;
     [[nodiscard]] std::string blob(int col) const override;
     void reset() noexcept override;
+    // The server forgot it (the connection was re-established): prepare again.
+    void forget_prepared() noexcept { prepared_ = false; }
 
 private:
     void set(int index, std::optional<std::string> value, bool binary, unsigned type);
@@ -78,6 +80,10 @@ public:
     PgResult run(const std::string& name, const std::vector<std::optional<std::string>>& values,
                  const std::vector<int>& formats);
     [[nodiscard]] bool in_transaction() const { return in_transaction_; }
+    // A connection the server or the network dropped is opened again before its next
+    // use outside a transaction (the call that met the failure has thrown); its
+    // statements are prepared again.
+    void ensure_open();
 
 private:
     sql::StatementImpl* prepare_impl(const char* sql) override;

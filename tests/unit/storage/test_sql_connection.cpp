@@ -2,8 +2,10 @@
 // and on a real PostgreSQL server: binding, reading back (NULLs, blobs with any byte),
 // change counts, generated ids, unique violations and transactions.
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "pg_cluster.hpp"
 #include "storage/postgres/pg_connection.hpp"
@@ -123,6 +125,41 @@ BOOST_AUTO_TEST_CASE(postgres_connection) {
     BOOST_TEST(count(c) == 3);
     BOOST_CHECK_THROW(storage::postgres::PgConnection("postgresql://nobody@127.0.0.1:1/x"),
                       storage::StorageError);
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_postgres_connection_comes_back_with_its_statements) {
+    if (!test::postgres_available()) {
+        BOOST_FAIL("PostgreSQL is not installed (scripts/deps.sh installs it)");
+    }
+    const std::string url = test::fresh_database_url();
+    storage::postgres::PgConnection c(url);
+    c.exec(kPgTable);
+    c.prepare(kInsert).bind(1, "one").bind(2, std::int64_t{7}).bind_null(3).run();
+    std::int64_t pid = 0;
+    {
+        auto st = c.prepare("SELECT pg_backend_pid()");
+        BOOST_REQUIRE(st.step());
+        pid = st.int64(0);
+    }
+    // The server ends the session (a restart, a failover, an idle timeout would too).
+    storage::postgres::PgConnection admin(url);
+    constexpr const char* kTerminate = "SELECT pg_terminate_backend(CAST(?1 AS INTEGER))";
+    admin.prepare(kTerminate).bind(1, pid).run();
+    constexpr const char* kAlive = "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?1";
+    for (int i = 0; i < 200; ++i) {  // the backend exits shortly after the signal
+        auto alive = admin.prepare(kAlive);
+        alive.bind(1, pid);
+        if (alive.step() && alive.int64(0) == 0) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_CHECK_THROW((void)c.prepare(kSelect).bind(1, "one").step(), storage::StorageError);
+    // The next use reconnects and prepares its statements again.
+    auto st = c.prepare(kSelect);
+    st.bind(1, "one");
+    BOOST_REQUIRE(st.step());
+    BOOST_TEST(st.int64(2) == 7);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
