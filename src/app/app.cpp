@@ -1,5 +1,8 @@
 #include "app/app.hpp"
 
+#include <unistd.h>
+
+#include <array>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -203,6 +206,11 @@ struct App::Impl {
     std::shared_ptr<push::RelayThrottle> relay_throttle;
     std::chrono::milliseconds relay_max_hold{std::chrono::minutes(1)};
     std::function<void(const domain::Identity&)> on_relay_keys_saved;
+    // What each stored identity looked like when this instance loaded it (a digest of its
+    // certificate, sealed key and relay keys): sync_identities() loads the ones another
+    // instance changed since.
+    std::mutex identity_digests_mutex;
+    std::map<std::int64_t, std::string> identity_digests;
     // Google Wallet, when configured.
     std::unique_ptr<google::Wallet> google;
     std::shared_ptr<google::GoogleSender> google_sender;
@@ -337,6 +345,16 @@ std::shared_ptr<push::Sender> relay_sender(App::Impl& s, const std::string& kind
 
 namespace {
 
+// "<host name>:<configured port>": the same after a restart (so the instance takes back
+// its own outbox claims at once), different for two instances on one machine.
+std::string default_instance_name(std::uint16_t port) {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+        return "cardsmith:" + std::to_string(port);
+    }
+    return std::string(host.data()) + ":" + std::to_string(port);
+}
+
 // Opens a stored identity with the server key and makes it usable for signing and pushes.
 std::optional<std::string> load_identity(App::Impl& s, const domain::Identity& i) {
     auto key_pem = s.secrets->open(i.key_sealed, i.pass_type_id);
@@ -389,6 +407,65 @@ void load_relay_keys(App::Impl& s, const domain::Identity& i) {
     }
 }
 
+std::string identity_digest(const domain::Identity& i) {
+    return crypto::sha256_hex(i.team_id + '\n' + i.fingerprint + '\n' + i.key_sealed + '\n' +
+                              i.relay_keys_sealed);
+}
+
+// Records that this instance now runs `i` as stored; true when that is news.
+bool note_identity(App::Impl& s, const domain::Identity& i) {
+    auto digest = identity_digest(i);
+    std::lock_guard lock(s.identity_digests_mutex);
+    auto& seen = s.identity_digests[i.id.value()];
+    if (seen == digest) {
+        return false;
+    }
+    seen = std::move(digest);
+    return true;
+}
+
+// Instances sharing a database each hold the identities in memory: every
+// server.sync_interval this one reads the stored identities (a handful of rows) and loads
+// those another instance added, renewed or gave relay keys since. Polling rather than
+// LISTEN/NOTIFY: the same on both backends, and an instance that missed a notice while
+// its connection was down still catches up.
+net::awaitable<void> sync_identities(App::Impl& s) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (;;) {
+        timer.expires_after(s.cfg.server.sync_interval);
+        error_code ec;
+        co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            co_return;
+        }
+        std::vector<domain::Identity> stored;
+        try {
+            stored = co_await s.db.run(
+                [](storage::Store& st) { return st.list_identities(std::nullopt); });
+        } catch (const std::exception& e) {
+            log::warn("identities not synchronised", {{"error", e.what()}});
+            continue;
+        }
+        for (const auto& i : stored) {
+            if (!note_identity(s, i)) {
+                continue;
+            }
+            auto problem = co_await async_run(s.cpu.get_executor(), [&s, &i] {
+                auto p = load_identity(s, i);
+                load_relay_keys(s, i);
+                return p;
+            });
+            if (problem) {
+                log::error("changed identity not loaded",
+                           {{"pass_type_id", i.pass_type_id}, {"problem", *problem}});
+            } else {
+                log::info("identity loaded as changed in the database",
+                          {{"pass_type_id", i.pass_type_id}});
+            }
+        }
+    }
+}
+
 }  // namespace
 
 App::App(config::Config cfg) {
@@ -402,6 +479,9 @@ App::App(config::Config cfg) {
             "server.public_url is http://: Wallet only talks to HTTPS web services unless "
             "the phone's Developer setting 'Allow HTTP Services' is on",
             {{"public_url", cfg.server.public_url}});
+    }
+    if (cfg.server.instance.empty()) {
+        cfg.server.instance = default_instance_name(cfg.server.listen_port);
     }
     std::unique_ptr<Impl> impl;
     try {
@@ -446,6 +526,7 @@ App::App(config::Config cfg) {
                        {{"pass_type_id", stored.pass_type_id}, {"problem", *problem}});
         }
         load_relay_keys(s, stored);
+        note_identity(s, stored);
     }
     s.passes = std::make_unique<passkit::PassService>(
         *s.identities, s.cpu.get_executor(),
@@ -484,7 +565,10 @@ App::App(config::Config cfg) {
         {}});
     s.ctx->image_body_limit = s.cfg.server.image_body_limit;
     api::register_routes(s.router, *s.ctx);
-    s.on_relay_keys_saved = [&s](const domain::Identity& i) { load_relay_keys(s, i); };
+    s.on_relay_keys_saved = [&s](const domain::Identity& i) {
+        load_relay_keys(s, i);
+        note_identity(s, i);
+    };
     s.router.add(http::verb::put, "/api/v1/identities/{id}/relay-keys",
                  [&s](http_server::RequestContext& rc) {
                      return api::handle_set_identity_relay_keys(*s.ctx, rc, s.on_relay_keys_saved);
@@ -528,6 +612,7 @@ App::App(config::Config cfg) {
     s.ctx->cpu = s.cpu.get_executor();
     s.ctx->on_identity_saved = [&s](const domain::Identity& i) {
         auto problem = load_identity(s, i);
+        note_identity(s, i);
         if (problem) {
             log::error("uploaded identity not loaded", {{"problem", *problem}});
             return std::optional<std::string>(
@@ -568,9 +653,10 @@ App::App(config::Config cfg) {
     push_options.retry_base = s.cfg.apns.retry_base;
     push_options.retry_max = s.cfg.apns.retry_max;
     push_options.identity_pause = s.cfg.apns.identity_pause;
+    push_options.instance = s.cfg.server.instance;
     // The lease outlives a push's own timeout, so a live claim is never taken over.
-    push_options.lease = std::max<std::chrono::milliseconds>(std::chrono::minutes(2),
-                                                             s.cfg.apns.request_timeout * 3);
+    push_options.lease =
+        std::max<std::chrono::milliseconds>(s.cfg.apns.claim_lease, s.cfg.apns.request_timeout * 3);
     // Pushes waiting for a rate-limited relay stay claimed: well within their lease, and
     // never so many that the dispatcher stops claiming for the other channels.
     s.relay_max_hold = push_options.lease / 2;
@@ -704,7 +790,8 @@ int App::run() {
     }
     log::info("listening", {{"address", bound.address().to_string()},
                             {"port", std::to_string(bound.port())},
-                            {"public_url", s.cfg.server.public_url}});
+                            {"public_url", s.cfg.server.public_url},
+                            {"instance", s.cfg.server.instance}});
 
     net::signal_set signals(s.ioc, SIGINT, SIGTERM);
     signals.async_wait([&s](const error_code& err, int sig) {
@@ -749,6 +836,7 @@ int App::run() {
     // Hourly: a day's birthdays are granted soon after midnight UTC, and a restart
     // catches up.
     net::co_spawn(s.ioc, enroll::async_birthday_loop(s.db, std::chrono::hours(1)), net::detached);
+    net::co_spawn(s.ioc, sync_identities(s), net::detached);
 
     std::vector<std::thread> threads;
     unsigned n = or_cores(s.cfg.server.threads);

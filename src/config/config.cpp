@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -132,8 +133,21 @@ const std::vector<KeySpec>& specs() {
         {"server", "idle_timeout", dur_in(&Config::server, &ServerConfig::idle_timeout, 1, 3600)},
         {"server", "shutdown_grace",
          dur_in(&Config::server, &ServerConfig::shutdown_grace, 0, 600)},
+        {"server", "sync_interval",
+         dur_in(&Config::server, &ServerConfig::sync_interval, 1, 3600)},
         {"server", "port_file", str_in(&Config::server, &ServerConfig::port_file)},
         {"server", "secret_key_file", str_in(&Config::server, &ServerConfig::secret_key_file)},
+        {"server", "instance",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string name = as_string(v, k);
+             const bool printable = std::all_of(name.begin(), name.end(), [](char ch) {
+                 return ch > ' ' && ch < 0x7f;
+             });
+             if (name.empty() || name.size() > 100 || !printable) {
+                 fail(k, "1 to 100 printable characters without spaces");
+             }
+             c.server.instance = std::move(name);
+         }},
         {"storage", "url",
          [](Config& c, const Raw& v, const std::string& k) {
              std::string u = as_string(v, k);
@@ -169,6 +183,7 @@ const std::vector<KeySpec>& specs() {
         {"apns", "timeout_ms", dur_in(&Config::apns, &ApnsConfig::request_timeout, 100, 600000)},
         {"apns", "identity_pause_ms",
          dur_in(&Config::apns, &ApnsConfig::identity_pause, 100, 86400000)},
+        {"apns", "claim_lease_ms", dur_in(&Config::apns, &ApnsConfig::claim_lease, 1000, 3600000)},
         {"google", "issuer_id", str_in(&Config::google, &GoogleConfig::issuer_id)},
         {"google", "service_account", str_in(&Config::google, &GoogleConfig::service_account)},
         {"google", "api_base", str_in(&Config::google, &GoogleConfig::api_base)},

@@ -31,10 +31,17 @@ struct ServerConfig {
     std::chrono::seconds read_timeout{30};
     std::chrono::seconds idle_timeout{60};
     std::chrono::seconds shutdown_grace{10};
+    // How often an instance looks for identities other instances changed (uploads,
+    // renewals, relay keys) and loads them.
+    std::chrono::seconds sync_interval{5};
     std::string port_file;  // when set, the bound port is written there (tests use port 0)
     // 32-byte server key (64 hex chars) sealing merchants' private keys at rest; made on
     // first start when missing.
     std::string secret_key_file = "var/secret.key";
+    // This instance's name among those sharing one database (on its outbox claims, so a
+    // restart takes back only its own). Empty: "<host name>:<listen port>", stable across
+    // restarts on one machine and distinct for two instances on it.
+    std::string instance;
 };
 
 struct StorageConfig {
@@ -62,6 +69,9 @@ struct ApnsConfig {
     std::chrono::milliseconds retry_max{10 * 60 * 1000};      // cap of the doubling
     std::chrono::milliseconds request_timeout{30 * 1000};     // per push
     std::chrono::milliseconds identity_pause{5 * 60 * 1000};  // after a 403, per identity
+    // How long a claimed outbox row is an instance's; when it dies, other instances send
+    // the row after this (never less than 3 × timeout_ms, so a live claim is not taken).
+    std::chrono::milliseconds claim_lease{2 * 60 * 1000};
 };
 
 struct GoogleConfig {

@@ -129,29 +129,7 @@ net::awaitable<bool> CampaignRunner::tick() {
         if (domain::next_send_time(options.quiet, *zone, now / 1000) > now / 1000) {
             continue;  // quiet hours: the next tick after they end sends
         }
-        int limit = batch_;
-        if (options.rate_per_minute > 0) {
-            // At most the rate in each minute, spread as a share per second (rounded up,
-            // so 90 a minute sends 2 a second until the minute's 90 are out).
-            auto& pace = pace_[id];
-            if (pace.minute != now / 60000) {
-                pace.minute = now / 60000;
-                pace.in_minute = 0;
-            }
-            if (pace.second != now / 1000) {
-                pace.second = now / 1000;
-                pace.in_second = 0;
-            }
-            const std::int64_t per_second = (options.rate_per_minute + 59) / 60;
-            const std::int64_t allowed =
-                std::min(per_second - pace.in_second, options.rate_per_minute - pace.in_minute);
-            if (allowed <= 0) {
-                continue;
-            }
-            limit = static_cast<int>(std::min<std::int64_t>(allowed, batch_));
-            pace.in_second += limit;
-            pace.in_minute += limit;
-        }
+        const int limit = batch_;
         const std::int64_t start =
             campaign.started_at != 0 ? campaign.started_at / 1000 : now / 1000;
         const auto filter = resolve_segment(
@@ -159,6 +137,7 @@ net::awaitable<bool> CampaignRunner::tick() {
             *zone, start);
         storage::CampaignStep step;
         step.limit = limit;
+        step.rate_per_minute = options.rate_per_minute;
         step.holdout_percent = options.holdout_percent;
         step.cap_ms = options.cap_hours * 3'600'000;
         step.now_ms = now;
@@ -171,15 +150,13 @@ net::awaitable<bool> CampaignRunner::tick() {
             on_pushes_();
         }
         if (after->state == "done") {
-            pace_.erase(id);
             log::info("campaign finished", {{"campaign", std::to_string(id)},
                                             {"targeted", std::to_string(after->targeted)},
                                             {"sent", std::to_string(after->sent)},
                                             {"held_out", std::to_string(after->held_out)},
                                             {"capped", std::to_string(after->capped)}});
-        } else if (options.rate_per_minute == 0 ||
-                   pace_[id].in_second < (options.rate_per_minute + 59) / 60) {
-            busy = true;  // more may go this second
+        } else if (after->targeted - campaign.targeted >= limit) {
+            busy = true;  // a whole batch went (the rate, if any, allowed it): maybe more now
         }
     }
     co_return busy;

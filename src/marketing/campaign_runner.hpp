@@ -1,7 +1,8 @@
 #pragma once
 // Sends campaigns (issue 6): every second, each due campaign advances a batch of its
 // segment per transaction (storage::Store::campaign_step) unless the program's quiet hours
-// hold, at most its rate per minute; offers past their end are cleared. Progress is in the
+// hold, at most its rate per minute (counted in the campaign's row, so instances sharing
+// the database keep to it together); offers past their end are cleared. Progress is in the
 // database, so a restart carries on. Runs on its own strand; wake() after creating one.
 #include <functional>
 #include <memory>
@@ -43,11 +44,6 @@ private:
     net::steady_timer timer_;
     bool woken_ = false;
     bool stopping_ = false;
-    // Cards sent per campaign in the current second and minute (rate limits).
-    struct Pace {
-        std::int64_t minute = 0, in_minute = 0, second = 0, in_second = 0;
-    };
-    std::map<std::int64_t, Pace> pace_;
 };
 
 }  // namespace cardsmith::marketing

@@ -92,12 +92,10 @@ std::chrono::milliseconds Dispatcher::backoff(const DispatcherOptions& o, int at
 }
 
 void Dispatcher::start() {
-    if (options_.release_claims_at_start) {
-        const int released = db_.store().release_outbox_claims(now_unix_millis());
-        if (released > 0) {
-            log::info("push: released claims of the previous run",
-                      {{"rows", std::to_string(released)}});
-        }
+    const int released = db_.store().release_outbox_claims(now_unix_millis(), options_.instance);
+    if (released > 0) {
+        log::info("push: released claims of the previous run",
+                  {{"rows", std::to_string(released)}, {"instance", options_.instance}});
     }
     running_ = true;
     net::co_spawn(strand_, run(), [](std::exception_ptr e) {
@@ -158,8 +156,9 @@ net::awaitable<void> Dispatcher::run() {
             const std::int64_t now = now_unix_millis();
             std::vector<storage::OutboxItem> items;
             try {
-                items = co_await db_.run(
-                    [&](storage::Store& s) { return s.claim_outbox(limit, now, lease_ms); });
+                items = co_await db_.run([&](storage::Store& s) {
+                    return s.claim_outbox(limit, now, lease_ms, options_.instance);
+                });
             } catch (const std::exception& e) {
                 log::error("push: claiming from the outbox failed", {{"error", e.what()}});
             }

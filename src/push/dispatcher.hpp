@@ -6,10 +6,11 @@
 // registration is dropped; 429/5xx/transport → retried with exponential backoff and
 // jitter; after `max_attempts` → dead; a certificate problem (403) pauses every push of
 // that identity, marks it unhealthy for /readyz and defers its rows without spending
-// their attempts. A process killed mid-way leaves its claims as 'sending': the next
-// start releases them (single instance) or the lease runs out (several instances), so
-// every push is sent at least once. Coalescing happens in the outbox itself (one pending
-// row per device token), so a burst of changes on a card costs few pushes.
+// their attempts. A process killed mid-way leaves its claims as 'sending': its next
+// start (same instance name) releases them, or their lease runs out and any instance
+// sharing the database claims them again, so every push is sent at least once. Coalescing happens
+// in the outbox itself (one pending row per device token), so a burst of changes on a card costs
+// few pushes.
 //
 // Threads: all state lives on one strand; send() callbacks may come from any thread.
 #include <chrono>
@@ -64,7 +65,9 @@ struct DispatcherOptions {
     std::chrono::milliseconds identity_pause{std::chrono::minutes(5)};
     std::chrono::milliseconds settle_delay{std::chrono::milliseconds(10)};  // batch writes
     std::size_t settle_batch = 1000;
-    bool release_claims_at_start = true;  // only process on this database (SQLite)
+    // This instance's name on its outbox claims (server.instance): at start it takes back at
+    // once the claims it left when it stopped; other instances' claims wait for their lease.
+    std::string instance = "cardsmith";
 };
 
 struct IdentityHealth {

@@ -334,6 +334,9 @@ struct CampaignResults {
 
 struct CampaignStep {
     int limit = 500;  // cards per transaction
+    // Cards a minute (0: no limit), spread as a share per second rounded up; counted in the
+    // campaign's row, so every instance stepping it keeps to the one rate.
+    std::int64_t rate_per_minute = 0;
     std::int64_t holdout_percent = 0;
     std::int64_t cap_ms = 0;  // frequency cap
     std::int64_t now_ms = 0;
@@ -463,9 +466,10 @@ public:
     virtual int touch_program(ProgramId program, std::int64_t now_ms) = 0;
 
     // The outbox. claim() moves up to `limit` due pending rows (and sending rows whose lease
-    // ran out) to 'sending' with a lease until now + lease_ms.
+    // ran out) to 'sending' with a lease until now + lease_ms, claimed by `instance`.
     [[nodiscard]] virtual std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
-                                                               std::int64_t lease_ms) = 0;
+                                                               std::int64_t lease_ms,
+                                                               std::string_view instance) = 0;
     virtual void finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t now_ms) = 0;
     // Back to pending at `not_before_ms`, or to 'dead' when `dead`.
     virtual void retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
@@ -478,9 +482,10 @@ public:
     // Applies a batch of results in one transaction.
     virtual void settle_outbox(const std::vector<OutboxSettlement>& results,
                                std::int64_t now_ms) = 0;
-    // Start-up of the only process on this database: rows it had claimed when it died go
-    // back to pending at once (no lease wait). Returns how many.
-    virtual int release_outbox_claims(std::int64_t now_ms) = 0;
+    // Start-up of an instance: the rows it had claimed when it died (and claims from before
+    // claims named their instance) go back to pending at once, not after the lease; claims
+    // of other instances, live or not, are left to their lease. Returns how many.
+    virtual int release_outbox_claims(std::int64_t now_ms, std::string_view instance) = 0;
     // Puts dead rows back to pending (operator's retry); returns how many.
     virtual int retry_dead_outbox(std::int64_t now_ms) = 0;
     [[nodiscard]] virtual OutboxCounts outbox_counts() = 0;

@@ -106,7 +106,9 @@ ServerProcess::ServerProcess(const std::string& extra_toml,
     } else {
         std::filesystem::copy(certs_from, certs, std::filesystem::copy_options::recursive);
     }
-    storage_url_ = test_storage_url(db_path());
+    // A second instance on another's database names it in CARDSMITH_STORAGE_URL.
+    const auto shared = env_.find("CARDSMITH_STORAGE_URL");
+    storage_url_ = shared != env_.end() ? shared->second : test_storage_url(db_path());
     auto config = dir_.path() / "cardsmith.toml";
     std::ofstream(config) << "[server]\n"
                           << "listen = \"127.0.0.1:0\"\n"

@@ -2,6 +2,8 @@
 // card id order, a batch per transaction; each card's outcome (held out, capped, sent,
 // unreachable) is a campaign_recipients row written with the card's offer and its pushes,
 // so a crash neither loses nor repeats a card.
+#include <algorithm>
+
 #include "storage/sql/events.hpp"
 #include "storage/sql/rows.hpp"
 #include "storage/sql/sql_store.hpp"
@@ -223,6 +225,35 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
             .run();
         campaign = campaign_by_id(*c, id);
     }
+    std::int64_t limit = step.limit;
+    if (step.rate_per_minute > 0) {
+        // At most the rate in each minute, as a share per second (rounded up, so 90 a minute
+        // sends 2 a second until the minute's 90 are out).
+        auto st = c->prepare(
+            "SELECT pace_minute, pace_in_minute, pace_second, pace_in_second FROM campaigns "
+            "WHERE id = ?1");
+        st.bind(1, id);
+        std::int64_t in_minute = 0, in_second = 0;
+        if (st.step()) {
+            in_minute = st.int64(0) == now / 60000 ? st.int64(1) : 0;
+            in_second = st.int64(2) == now / 1000 ? st.int64(3) : 0;
+        }
+        const std::int64_t per_second = (step.rate_per_minute + 59) / 60;
+        limit = std::min({limit, per_second - in_second, step.rate_per_minute - in_minute});
+        if (limit <= 0) {
+            tx.commit();  // a campaign just started stays 'sending'
+            return campaign;
+        }
+        c->prepare(
+             "UPDATE campaigns SET pace_minute = ?2, pace_in_minute = ?3, pace_second = ?4, "
+             "pace_in_second = ?5 WHERE id = ?1")
+            .bind(1, id)
+            .bind(2, now / 60000)
+            .bind(3, in_minute + limit)
+            .bind(4, now / 1000)
+            .bind(5, in_second + limit)
+            .run();
+    }
     struct Row {
         std::int64_t id;
         std::string serial;
@@ -233,7 +264,7 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
     {
         auto st = c->prepare(c->dialect() == Dialect::postgres ? kSegmentBatchPg : kSegmentBatch);
         bind_filter(st, campaign->program, campaign->cursor, campaign->last_card_id, filter);
-        st.bind(12, step.limit);
+        st.bind(12, limit);
         while (st.step()) {
             rows.push_back({st.int64(0), st.text(1), st.int64(2), st.int64(3) != 0});
         }
@@ -294,7 +325,7 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
             .bind(5, last_tx)
             .run();
     }
-    const bool done = static_cast<int>(rows.size()) < step.limit;
+    const bool done = static_cast<std::int64_t>(rows.size()) < limit;
     const std::int64_t cursor = rows.empty() ? campaign->cursor : rows.back().id;
     c->prepare(
          "UPDATE campaigns SET cursor = ?2, targeted = targeted + ?3, held_out = held_out + ?4, "

@@ -284,10 +284,15 @@ Rollout SqlStore::start_rollout(ProgramId program, std::int64_t version, int can
     return r;
 }
 
+namespace {
+// One text, so both callers share one prepared statement per connection.
+const char* const kLockRollout = "SELECT id FROM rollouts WHERE id = ?1 FOR UPDATE";
+}  // namespace
+
 std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
-    lock_row(*c, "SELECT id FROM rollouts WHERE id = ?1 FOR UPDATE", id);
+    lock_row(*c, kLockRollout, id);
     auto r = rollout_by_id(*c, id);
     if (!r || r->state != "running") {
         return r;
@@ -375,7 +380,7 @@ RolloutChange SqlStore::control_rollout(std::int64_t id, RolloutAction action,
     auto c = lease();
     Transaction tx(*c);
     RolloutChange out;
-    lock_row(*c, "SELECT id FROM rollouts WHERE id = ?1 FOR UPDATE", id);
+    lock_row(*c, kLockRollout, id);
     auto r = rollout_by_id(*c, id);
     if (!r) {
         out.status = StoreStatus::not_found;

@@ -246,10 +246,16 @@ int SqlStore::grant_birthdays(const BirthdayGrant& g) {
     }
     auto c = lease();
     Transaction tx(*c);
+    // PostgreSQL: instances granting at the same time skip the cards another is granting
+    // (those are marked for the year when it commits), so no one gets two bonuses.
     auto st = c->prepare(
-        "SELECT id FROM cards WHERE program_id = ?1 AND birthday IS NOT NULL AND "
-        "substr(birthday, 6, 5) IN (?2, ?3) AND (birthday_year IS NULL OR birthday_year < ?4) "
-        "ORDER BY id LIMIT ?5");
+        c->dialect() == Dialect::postgres
+            ? "SELECT id FROM cards WHERE program_id = ?1 AND birthday IS NOT NULL AND "
+              "substr(birthday, 6, 5) IN (?2, ?3) AND (birthday_year IS NULL OR birthday_year < "
+              "?4) ORDER BY id LIMIT ?5 FOR UPDATE SKIP LOCKED"
+            : "SELECT id FROM cards WHERE program_id = ?1 AND birthday IS NOT NULL AND "
+              "substr(birthday, 6, 5) IN (?2, ?3) AND (birthday_year IS NULL OR birthday_year < "
+              "?4) ORDER BY id LIMIT ?5");
     st.bind(1, g.program.value())
         .bind(2, g.month_days.front())
         .bind(3, g.month_days.back())

@@ -44,23 +44,43 @@ SqlStore::Lease SqlStore::lease() {
     return Lease(*this, std::move(c));
 }
 
+namespace {
+constexpr std::int64_t kMigrationLock = 0x43617264736d6974;  // "Cardsmit"
+}  // namespace
+
 int SqlStore::migrate() {
     auto c = lease();
-    c->exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int current = 0;
-    {
-        auto st = c->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-        if (st.step()) {
-            current = static_cast<int>(st.int64(0));
+    // Instances starting together on one database: PostgreSQL runs one migration at a time
+    // (a transaction-scoped advisory lock), SQLite's write lock does the same, and each
+    // migration checks again inside its transaction whether another applied it meanwhile.
+    const auto lock = [&] {
+        if (c->dialect() == Dialect::postgres) {
+            c->prepare("SELECT pg_advisory_xact_lock(?1)").bind(1, kMigrationLock).run();
         }
+    };
+    {
+        Transaction tx(*c);
+        lock();
+        c->exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+        tx.commit();
     }
+    const auto applied = [&] {
+        auto st = c->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        return st.step() ? static_cast<int>(st.int64(0)) : 0;
+    };
+    int current = applied();
     for (const auto& m : migrations_) {
         if (m.version <= current) {
             continue;
         }
         Transaction tx(*c);
+        lock();
+        current = applied();
+        if (m.version <= current) {
+            continue;
+        }
         c->exec(m.sql);
         c->prepare(
              "INSERT INTO schema_migrations (version, description, applied_at) "

@@ -61,15 +61,15 @@ public:
                                                std::int64_t before_id) override;
     int touch_program(ProgramId program, std::int64_t now_ms) override;
     int touch_card(CardId card, std::int64_t now_ms) override;
-    std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms,
-                                         std::int64_t lease_ms) override;
+    std::vector<OutboxItem> claim_outbox(int limit, std::int64_t now_ms, std::int64_t lease_ms,
+                                         std::string_view instance) override;
     void finish_outbox(std::int64_t id, std::int64_t claim, std::int64_t now_ms) override;
     void retry_outbox(std::int64_t id, std::int64_t claim, std::int64_t not_before_ms,
                       std::string_view error, bool dead, std::int64_t now_ms) override;
     int drop_push_token(std::string_view push_token, std::string_view topic,
                         std::int64_t unless_after_ms, std::int64_t now_ms) override;
     void settle_outbox(const std::vector<OutboxSettlement>& results, std::int64_t now_ms) override;
-    int release_outbox_claims(std::int64_t now_ms) override;
+    int release_outbox_claims(std::int64_t now_ms, std::string_view instance) override;
     int retry_dead_outbox(std::int64_t now_ms) override;
     OutboxCounts outbox_counts() override;
     std::int64_t due_outbox(std::int64_t now_ms, std::int64_t cap) override;

@@ -9,7 +9,8 @@
 namespace cardsmith::storage::sql {
 
 const char* const kClaimOutboxSql =
-    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
+    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1, claimed_by = ?4 "
+    "WHERE id IN "
     "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
     "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
     "AND s.state = 'sending' AND +s.not_before > ?1 AND s.kind = o.kind AND "
@@ -19,7 +20,8 @@ const char* const kClaimOutboxSql =
 // PostgreSQL: instances claiming at the same time skip each other's locked rows instead
 // of waiting for them (and then claiming nothing).
 const char* const kClaimOutboxSqlPg =
-    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1 WHERE id IN "
+    "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1, claimed_by = ?4 "
+    "WHERE id IN "
     "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
     "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
     "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
@@ -220,12 +222,23 @@ UpdatedSerials SqlStore::updated_serials(std::string_view library_id, std::strin
 
 LedgerOutcome SqlStore::apply_transaction(const NewTransaction& t) {
     auto c = lease();
-    Transaction tx(*c);
-    auto out = apply_ledger(*c, t);
-    if (out.status == LedgerStatus::applied) {
-        tx.commit();
+    for (int attempt = 0;; ++attempt) {
+        try {
+            Transaction tx(*c);
+            auto out = apply_ledger(*c, t);
+            if (out.status == LedgerStatus::applied) {
+                tx.commit();
+            }
+            return out;
+        } catch (const UniqueViolation&) {
+            // PostgreSQL: another instance posted the same idempotency key for another card
+            // (a different card lock) and committed first. Once more: now the key is seen,
+            // and the answer is the replay or 409.
+            if (attempt > 0 || t.idempotency_key.empty()) {
+                throw;
+            }
+        }
     }
-    return out;
 }
 
 LedgerOutcome SqlStore::apply_ledger(Connection& conn, const NewTransaction& t) {
@@ -383,7 +396,7 @@ int SqlStore::touch_card(CardId card, std::int64_t now_ms) {
 }
 
 std::vector<OutboxItem> SqlStore::claim_outbox(int limit, std::int64_t now_ms,
-                                               std::int64_t lease_ms) {
+                                               std::int64_t lease_ms, std::string_view instance) {
     auto c = lease();
     Transaction tx(*c);
     // A 'sending' row whose lease ran out belongs to a process that died: claim it again,
@@ -399,7 +412,7 @@ std::vector<OutboxItem> SqlStore::claim_outbox(int limit, std::int64_t now_ms,
         .bind(1, now_ms)
         .run();
     auto st = c->prepare(c->dialect() == Dialect::postgres ? kClaimOutboxSqlPg : kClaimOutboxSql);
-    st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit});
+    st.bind(1, now_ms).bind(2, now_ms + lease_ms).bind(3, std::int64_t{limit}).bind(4, instance);
     std::vector<OutboxItem> out;
     while (st.step()) {
         out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(6),
@@ -566,19 +579,22 @@ void SqlStore::settle_outbox(const std::vector<OutboxSettlement>& results, std::
     tx.commit();
 }
 
-int SqlStore::release_outbox_claims(std::int64_t now_ms) {
+int SqlStore::release_outbox_claims(std::int64_t now_ms, std::string_view instance) {
     auto c = lease();
     Transaction tx(*c);
     // Of several rows for one token keep one pending row: the push carries no data.
     c->prepare(
-         "DELETE FROM outbox WHERE state = 'sending' AND EXISTS (SELECT 1 FROM outbox p WHERE "
-         "p.kind = outbox.kind AND p.target = outbox.target AND p.topic = outbox.topic AND "
-         "(p.state = 'pending' OR (p.state = 'sending' AND p.id > outbox.id)))")
+         "DELETE FROM outbox WHERE state = 'sending' AND (claimed_by = ?1 OR claimed_by IS "
+         "NULL) AND EXISTS (SELECT 1 FROM outbox p WHERE p.kind = outbox.kind AND p.target = "
+         "outbox.target AND p.topic = outbox.topic AND (p.state = 'pending' OR (p.state = "
+         "'sending' AND p.id > outbox.id AND (p.claimed_by = ?1 OR p.claimed_by IS NULL))))")
+        .bind(1, instance)
         .run();
     c->prepare(
-         "UPDATE outbox SET state = 'pending', not_before = ?1, updated_at = ?1 "
-         "WHERE state = 'sending'")
+         "UPDATE outbox SET state = 'pending', not_before = ?1, updated_at = ?1, claimed_by = "
+         "NULL WHERE state = 'sending' AND (claimed_by = ?2 OR claimed_by IS NULL)")
         .bind(1, now_ms)
+        .bind(2, instance)
         .run();
     int n = c->changes();
     tx.commit();

@@ -385,7 +385,19 @@ UPDATE campaign_recipients SET delivered_after_tx = COALESCE((SELECT MAX(id) FRO
     WHERE created_at < campaign_recipients.delivered_at / 1000), 0) WHERE delivered_at IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+// Several instances on one database (PostgreSQL): an outbox claim names its instance, so
+// an instance starting again releases only the claims it left, never a live peer's.
+// A campaign's rate is kept in its row (cards drawn in the current minute and second), so
+// instances taking turns on it keep to one rate together.
+constexpr const char* kV9 = R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE campaigns ADD COLUMN pace_minute INTEGER NOT NULL DEFAULT 0;     -- unix ms / 60000
+ALTER TABLE campaigns ADD COLUMN pace_in_minute INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN pace_second INTEGER NOT NULL DEFAULT 0;     -- unix ms / 1000
+ALTER TABLE campaigns ADD COLUMN pace_in_second INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
@@ -394,6 +406,7 @@ constexpr std::array<Migration, 8> kMigrations{{
     {6, "Google Wallet objects and their notifications", kV6},
     {7, "design rollouts, campaigns, webhooks, event payloads, relay keys", kV7},
     {8, "push counts per day, bonus ledger rows, rollout running time", kV8},
+    {9, "outbox claims name their instance, campaign pace in the row", kV9},
 }};
 
 }  // namespace

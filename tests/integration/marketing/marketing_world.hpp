@@ -60,8 +60,9 @@ struct World {
     std::string key;
     std::vector<Holder> cards;
 
-    explicit World(int cards_per_second = 0, int n = 6, const std::string& extra_toml = "")
-        : server(config_toml(apns.port(), cards_per_second) + extra_toml, {},
+    explicit World(int cards_per_second = 0, int n = 6, const std::string& extra_toml = "",
+                   const std::map<std::string, std::string>& env = {})
+        : server(config_toml(apns.port(), cards_per_second) + extra_toml, env,
                  DevPki::shared().dir.path()),
           client(std::make_unique<Client>(server.port())) {
         auto m = client->post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());

@@ -62,6 +62,18 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key) {
                0u);
     BOOST_TEST(error_of("[server\n").find("test.toml:1") == 0u);  // syntax error with line
     BOOST_TEST(error_of("[admin]\nkey = \"short\"\n").find("admin.key") == 0u);
+    BOOST_TEST(error_of("[server]\ninstance = \"two words\"\n").find("server.instance") == 0u);
+    BOOST_TEST(error_of("[server]\ninstance = \"\"\n").find("server.instance") == 0u);
+    BOOST_TEST(error_of("[apns]\nclaim_lease_ms = 10\n").find("apns.claim_lease_ms") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(instance_name_and_sync) {
+    auto c = parse("[server]\ninstance = \"app-1\"\nsync_interval = 2\n", "t",
+                   {{"CARDSMITH_APNS_CLAIM_LEASE_MS", "5000"}});
+    BOOST_TEST(c.server.instance == "app-1");
+    BOOST_TEST(c.server.sync_interval.count() == 2);
+    BOOST_TEST(c.apns.claim_lease.count() == 5000);
+    BOOST_TEST(parse("", "t", {}).server.instance.empty());  // the app names it host:port
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_names_the_file) {

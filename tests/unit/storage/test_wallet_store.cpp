@@ -107,9 +107,9 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
     }
     auto counts = store->outbox_counts();
     BOOST_TEST(counts.pending == 2);  // ten changes, one pending push per device
-    auto claimed = store->claim_outbox(10, 3'000'000, 30'000);
+    auto claimed = store->claim_outbox(10, 3'000'000, 30'000, "i1");
     BOOST_REQUIRE(claimed.size() == 2u);
-    BOOST_TEST(store->claim_outbox(10, 3'000'001, 30'000).empty());  // leased
+    BOOST_TEST(store->claim_outbox(10, 3'000'001, 30'000, "i1").empty());  // leased
     tx(1);  // a change while the push is in flight makes a new pending row
     BOOST_TEST(store->outbox_counts().pending == 2);
     store->finish_outbox(claimed[0].id, claimed[0].lease_until_ms, 3'000'100);
@@ -121,9 +121,9 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
     BOOST_TEST(c2.pending == 2);
     BOOST_TEST(c2.sending == 0);
     // A process that dies while sending: the lease runs out and the row is claimed again.
-    auto again = store->claim_outbox(10, 4'000'000, 1000);
+    auto again = store->claim_outbox(10, 4'000'000, 1000, "i1");
     BOOST_TEST(again.size() == 2u);
-    auto reclaimed = store->claim_outbox(10, 4'002'000, 1000);
+    auto reclaimed = store->claim_outbox(10, 4'002'000, 1000, "i1");
     BOOST_TEST(reclaimed.size() == 2u);
     // The first claim's answer arriving late leaves the newer claim alone.
     store->finish_outbox(again[0].id, again[0].lease_until_ms, 4'002'050);
@@ -139,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
     store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
     tx(1);
-    auto claimed = store->claim_outbox(10, 3'000'000, 60'000);
+    auto claimed = store->claim_outbox(10, 3'000'000, 60'000, "i1");
     BOOST_REQUIRE(claimed.size() == 3u);
     std::map<std::string, std::int64_t> id;
     for (const auto& item : claimed) id[item.target] = item.id;
@@ -173,33 +173,93 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     BOOST_TEST(counts.pending == 1);
     BOOST_TEST(store->updated_serials("dev2", "pass.x", std::nullopt).serials.empty());
     BOOST_TEST(store->updated_serials("dev1", "pass.x", std::nullopt).serials.size() == 1u);
-    BOOST_TEST(store->claim_outbox(10, 3'099'999, 60'000).empty());  // not due yet
+    BOOST_TEST(store->claim_outbox(10, 3'099'999, 60'000, "i1").empty());  // not due yet
 
     // A process killed while sending: at its next start the claims are released at once.
-    auto retry = store->claim_outbox(10, 3'100'000, 60'000);
+    auto retry = store->claim_outbox(10, 3'100'000, 60'000, "i1");
     BOOST_REQUIRE(retry.size() == 1u);
     BOOST_TEST(retry[0].attempts == 1);
     tx(1);  // meanwhile a new change queued pending rows for tokA and tokC
-    BOOST_TEST(store->release_outbox_claims(3'200'000) == 0);  // tokC already has a pending row
+    BOOST_TEST(store->release_outbox_claims(3'200'000, "i1") ==
+               0);  // tokC already has a pending row
     BOOST_TEST(store->outbox_counts().sending == 0);
     BOOST_TEST(store->outbox_counts().pending == 2);
 
     // Deferral (identity paused) does not count as an attempt; dead rows can be revived.
-    auto both = store->claim_outbox(10, 3'300'000, 60'000);
+    auto both = store->claim_outbox(10, 3'300'000, 60'000, "i1");
     BOOST_REQUIRE(both.size() == 2u);
     store->settle_outbox(
         {{both[0].id, both[0].lease_until_ms, K::defer, 3'400'000, "paused", "", "", 0, "", 0, ""},
          {both[1].id, both[1].lease_until_ms, K::dead, 0, "BadTopic", "", "", 0, "", 0, ""}},
         3'300'100);
-    auto deferred = store->claim_outbox(10, 3'400'000, 60'000);
+    auto deferred = store->claim_outbox(10, 3'400'000, 60'000, "i1");
     BOOST_REQUIRE(deferred.size() == 1u);
     BOOST_TEST(deferred[0].attempts == 0);
     BOOST_TEST(store->outbox_counts().dead == 1);
     BOOST_TEST(store->retry_dead_outbox(3'500'000) == 1);
     BOOST_TEST(store->outbox_counts().dead == 0);
-    BOOST_TEST(store->release_outbox_claims(3'500'000) == 1);
+    BOOST_TEST(store->release_outbox_claims(3'500'000, "i1") == 1);
     BOOST_TEST(store->outbox_counts().pending == 2);
 }
+
+// Several instances on one database: a restarted instance takes back only its own claims
+// at once; a dead peer's claims are claimed again by anyone when their lease runs out.
+BOOST_FIXTURE_TEST_CASE(instances_release_only_their_own_claims, Wallet) {
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
+    tx(1);
+    auto mine = store->claim_outbox(1, 3'000'000, 60'000, "host-a:8080");
+    auto theirs = store->claim_outbox(1, 3'000'000, 60'000, "host-b:8080");
+    BOOST_REQUIRE(mine.size() == 1u);
+    BOOST_REQUIRE(theirs.size() == 1u);
+    BOOST_TEST(mine[0].target != theirs[0].target);
+    BOOST_TEST(store->claim_outbox(10, 3'000'001, 60'000, "host-b:8080").empty());
+    // host-a restarts: its row is due again now, host-b's stays claimed.
+    BOOST_TEST(store->release_outbox_claims(3'000'100, "host-a:8080") == 1);
+    auto counts = store->outbox_counts();
+    BOOST_TEST(counts.pending == 1);
+    BOOST_TEST(counts.sending == 1);
+    auto again = store->claim_outbox(10, 3'000'200, 60'000, "host-a:8080");
+    BOOST_REQUIRE(again.size() == 1u);
+    BOOST_TEST(again[0].target == mine[0].target);
+    // host-b died: when its lease runs out, host-a claims its row.
+    BOOST_TEST(store->claim_outbox(10, 3'059'999, 60'000, "host-a:8080").empty());
+    auto taken = store->claim_outbox(10, 3'060'000, 60'000, "host-a:8080");
+    BOOST_REQUIRE(taken.size() == 1u);
+    BOOST_TEST(taken[0].target == theirs[0].target);
+    // A late answer to host-b's old claim changes nothing; host-b's restart releases nothing.
+    store->finish_outbox(theirs[0].id, theirs[0].lease_until_ms, 3'060'100);
+    BOOST_TEST(store->outbox_counts().sending == 2);
+    BOOST_TEST(store->release_outbox_claims(3'060'200, "host-b:8080") == 0);
+    BOOST_TEST(store->outbox_counts().sending == 2);
+}
+
+#if CARDSMITH_TEST_POSTGRES
+// Another instance posts the same idempotency key for another card (so no card lock
+// orders them) and commits while this posting waits on the key: the answer is the 409 of
+// a reused key, not a failure.
+BOOST_FIXTURE_TEST_CASE(a_key_another_instance_commits_meanwhile_is_seen, Wallet) {
+    auto first = tx(1);
+    BOOST_REQUIRE(first.entry.has_value());
+    storage::postgres::PgConnection other(database.url());
+    other.begin();
+    other
+        .prepare(
+            "INSERT INTO idempotency_keys (merchant_id, key, request_hash, transaction_id, "
+            "created_at) VALUES (?1, 'shared', 'their-hash', ?2, 1)")
+        .bind(1, merchant.id.value())
+        .bind(2, first.entry->id)
+        .run();
+    std::optional<storage::LedgerOutcome> mine;
+    std::thread posting([&] { mine = tx(7, "shared", "my-hash"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // waits on the key
+    other.commit();
+    posting.join();
+    BOOST_REQUIRE(mine.has_value());
+    BOOST_TEST((mine->status == LedgerStatus::key_reused));
+    BOOST_TEST(store->find_card(card.number)->balance == 1);
+}
+#endif
 
 #if !CARDSMITH_TEST_POSTGRES  // SQLite's query plan
 BOOST_FIXTURE_TEST_CASE(claim_finds_in_flight_rows_by_index, Wallet) {
