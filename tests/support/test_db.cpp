@@ -48,6 +48,30 @@ std::string query_text(const std::string& db, const std::string& sql) {
     return st.step() ? st.text(0) : std::string();
 }
 
+std::vector<std::vector<std::string>> query_rows(const std::string& db, const std::string& sql,
+                                                 const std::vector<std::string>& params) {
+    auto c = connect(db);
+    auto st = c->prepare(sql.c_str());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        st.bind(static_cast<int>(i + 1), params[i]);
+    }
+    std::vector<std::vector<std::string>> out;
+    while (st.step()) {
+        std::vector<std::string> row;
+        for (int col = 0; col < st.columns(); ++col) {
+            row.push_back(st.is_null(col) ? "<null>" : st.text(col));
+        }
+        out.push_back(std::move(row));
+    }
+    return out;
+}
+
+long long query_count(const std::string& db, const std::string& sql,
+                      const std::vector<std::string>& params) {
+    auto rows = query_rows(db, sql, params);
+    return rows.empty() ? -1 : std::stoll(rows.front().front());
+}
+
 std::map<std::string, long long> table_counts(const std::string& db) {
     auto c = connect(db);
     const bool pg = c->dialect() == storage::sql::Dialect::postgres;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace cardsmith::test {
 
@@ -17,6 +18,12 @@ namespace cardsmith::test {
 void exec_sql(const std::string& db, const std::string& sql);
 // The first column of the first row, as text ("" when none or NULL).
 [[nodiscard]] std::string query_text(const std::string& db, const std::string& sql);
+// Every row of a query with text parameters (?1, ?2...); NULL reads as "<null>".
+[[nodiscard]] std::vector<std::vector<std::string>> query_rows(
+    const std::string& db, const std::string& sql, const std::vector<std::string>& params = {});
+// The first column of the first row as a number (a COUNT), -1 when there is no row.
+[[nodiscard]] long long query_count(const std::string& db, const std::string& sql,
+                                    const std::vector<std::string>& params = {});
 // Row counts of every table (and the pass update counter), to prove that a rejected
 // request wrote nothing.
 [[nodiscard]] std::map<std::string, long long> table_counts(const std::string& db);

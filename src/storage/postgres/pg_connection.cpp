@@ -160,6 +160,10 @@ std::string PgStatement::text(int col) const {
             static_cast<std::size_t>(PQgetlength(result_.get(), row_, col))};
 }
 
+int PgStatement::columns() const { return PQnfields(result_.get()); }
+
+bool PgStatement::is_null(int col) const { return PQgetisnull(result_.get(), row_, col) != 0; }
+
 std::string PgStatement::blob(int col) const {
     // bytea in text results is hex: \x0a1b...
     const std::string hex = text(col);

@@ -41,6 +41,8 @@ public:
     [[nodiscard]] std::int64_t int64(int col) const override;
     [[nodiscard]] std::string text(int col) const override;
     [[nodiscard]] std::string blob(int col) const override;
+    [[nodiscard]] int columns() const override;
+    [[nodiscard]] bool is_null(int col) const override;
     void reset() noexcept override;
     // The server forgot it (the connection was re-established): prepare again.
     void forget_prepared() noexcept { prepared_ = false; }

@@ -39,6 +39,8 @@ public:
     [[nodiscard]] virtual std::int64_t int64(int col) const = 0;
     [[nodiscard]] virtual std::string text(int col) const = 0;  // NULL → ""
     [[nodiscard]] virtual std::string blob(int col) const = 0;
+    [[nodiscard]] virtual int columns() const = 0;
+    [[nodiscard]] virtual bool is_null(int col) const = 0;
     virtual void reset() noexcept = 0;  // ready for the next use, bindings cleared
 };
 
@@ -80,6 +82,8 @@ public:
     [[nodiscard]] std::int64_t int64(int col) const { return impl_->int64(col); }
     [[nodiscard]] std::string text(int col) const { return impl_->text(col); }
     [[nodiscard]] std::string blob(int col) const { return impl_->blob(col); }
+    [[nodiscard]] int columns() const { return impl_->columns(); }
+    [[nodiscard]] bool is_null(int col) const { return impl_->is_null(col); }
 
 private:
     StatementImpl* impl_;

@@ -135,6 +135,12 @@ std::string SqliteStatement::text(int col) const {
                : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
+int SqliteStatement::columns() const { return sqlite3_column_count(stmt_); }
+
+bool SqliteStatement::is_null(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
 std::string SqliteStatement::blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);

@@ -34,6 +34,8 @@ public:
     [[nodiscard]] std::int64_t int64(int col) const override;
     [[nodiscard]] std::string text(int col) const override;
     [[nodiscard]] std::string blob(int col) const override;
+    [[nodiscard]] int columns() const override;
+    [[nodiscard]] bool is_null(int col) const override;
     void reset() noexcept override;
 
 private:

@@ -9,7 +9,6 @@
 // (PUT /api/v1/identities/{id}/relay-keys).
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -23,6 +22,7 @@
 #include "http_client.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_db.hpp"
 #include "test_util.hpp"
 
 using namespace cardsmith;
@@ -52,43 +52,15 @@ std::string hms_token(const std::string& name) {
     return "IQAAAACy0" + name + "-" + std::string(120, 'h') + "." + name;
 }
 
-// Rows of a query on the server's SQLite database (read-only; NULL reads as "<null>").
-std::vector<std::vector<std::string>> query(const std::filesystem::path& db_path,
-                                            const std::string& sql,
+// Rows of a query on the server's database (NULL reads as "<null>"), and a count.
+std::vector<std::vector<std::string>> query(const std::string& db, const std::string& sql,
                                             const std::vector<std::string>& params = {}) {
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        sqlite3_close(db);
-        throw std::runtime_error("cannot open " + db_path.string());
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-        std::string error = sqlite3_errmsg(db);
-        sqlite3_close(db);
-        throw std::runtime_error("bad query: " + error);
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
-    }
-    std::vector<std::vector<std::string>> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        std::vector<std::string> row;
-        for (int c = 0; c < sqlite3_column_count(st); ++c) {
-            const auto* text = sqlite3_column_text(st, c);
-            row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "<null>");
-        }
-        out.push_back(std::move(row));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
+    return test::query_rows(db, sql, params);
 }
 
-std::int64_t count(const std::filesystem::path& db_path, const std::string& sql,
+std::int64_t count(const std::string& db, const std::string& sql,
                    const std::vector<std::string>& params = {}) {
-    auto rows = query(db_path, sql, params);
-    return rows.empty() ? -1 : std::stoll(rows.front().front());
+    return test::query_count(db, sql, params);
 }
 
 // Which relays the server is given keys for ([relays] in the config).
@@ -221,14 +193,14 @@ struct World {
     }
     // The stored wallet kind of `device`'s registration ("" when it has none).
     std::string wallet_of(const std::string& device) {
-        auto rows = query(server.db_path(),
+        auto rows = query(server.storage_url(),
                           "SELECT r.wallet FROM registrations r JOIN devices d ON d.id = "
                           "r.device_id WHERE d.library_id = ?1",
                           {device});
         return rows.empty() ? "" : rows.front().front();
     }
     std::string column_of(const std::string& device, const std::string& column) {
-        auto rows = query(server.db_path(),
+        auto rows = query(server.storage_url(),
                           "SELECT r." + column +
                               " FROM registrations r JOIN devices d ON d.id = r.device_id WHERE "
                               "d.library_id = ?1",
@@ -236,7 +208,7 @@ struct World {
         return rows.empty() ? "" : rows.front().front();
     }
     std::int64_t registrations() {
-        return count(server.db_path(), "SELECT COUNT(*) FROM registrations");
+        return count(server.storage_url(), "SELECT COUNT(*) FROM registrations");
     }
 };
 
@@ -342,7 +314,7 @@ BOOST_AUTO_TEST_CASE(every_scheme_registers_its_wallet_and_any_scheme_authorizes
         }
     }
     // pass.installed events carry the wallet.
-    auto installed = query(w.server.db_path(),
+    auto installed = query(w.server.storage_url(),
                            "SELECT wallet, COUNT(*) FROM events WHERE kind = 'pass.installed' "
                            "GROUP BY wallet ORDER BY wallet");
     std::map<std::string, std::string> by_wallet;
@@ -379,7 +351,7 @@ BOOST_AUTO_TEST_CASE(every_scheme_registers_its_wallet_and_any_scheme_authorizes
     BOOST_TEST(bare.result_int() == 401);
     BOOST_TEST(w.register_as("intruder", hex_token(4), "", {}, " ").result_int() == 401);
     BOOST_TEST(w.wallet_of("intruder").empty());
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM devices WHERE library_id = ?1",
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM devices WHERE library_id = ?1",
                      {"intruder"}) == 0);
     BOOST_TEST(w.registrations() == 8);
 
@@ -419,7 +391,7 @@ BOOST_AUTO_TEST_CASE(every_scheme_registers_its_wallet_and_any_scheme_authorizes
     BOOST_TEST(w.serials("walletpasses").result_int() == 204);
     BOOST_TEST(w.unregister_as("wu-hms", "WalletUnionHMSPass").result_int() == 200);
     BOOST_TEST(w.wallet_of("wu-hms").empty());
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM events WHERE kind = 'pass.removed' AND wallet IN "
                      "('walletpasses', 'walletunion_hms')") == 2);
     BOOST_TEST(w.registrations() == 6);
@@ -471,7 +443,7 @@ BOOST_AUTO_TEST_CASE(passwallet_registers_an_allowlisted_push_service) {
           {"pushServiceUrl", w.relay.url("passwallet") + "/" + std::string(400, 'a')}}},
     };
     const auto registrations = w.registrations();
-    const auto events = count(w.server.db_path(), "SELECT COUNT(*) FROM events");
+    const auto events = count(w.server.storage_url(), "SELECT COUNT(*) FROM events");
     for (const auto& [what, body] : refused) {
         BOOST_TEST_CONTEXT(what) {
             auto bad = w.register_attido("pw-other", body);
@@ -479,10 +451,10 @@ BOOST_AUTO_TEST_CASE(passwallet_registers_an_allowlisted_push_service) {
         }
     }
     BOOST_TEST(w.wallet_of("pw-other").empty());
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM devices WHERE library_id = ?1",
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM devices WHERE library_id = ?1",
                      {"pw-other"}) == 0);
     BOOST_TEST(w.registrations() == registrations);
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM events") == events);
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM events") == events);
     // The stored URL of the existing registration is untouched by the refused calls.
     auto refused_again = w.register_attido(
         "pw-phone", {{"pushToken", token}, {"pushServiceUrl", "http://push.evil.example/"}});
@@ -596,11 +568,11 @@ BOOST_AUTO_TEST_CASE(a_change_wakes_every_wallet_through_its_relay) {
     BOOST_TEST(w.relay.calls().size() == 5u);
     BOOST_TEST(w.relay.deliveries(passworks_token) == 0u);
     BOOST_TEST(w.relay.deliveries(unknown_token) == 0u);
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE target IN (?1, ?2)",
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE target IN (?1, ?2)",
                      {passworks_token, unknown_token}) == 0);
     // Every relay row settled (done rows are deleted).
-    BOOST_REQUIRE(
-        eventually([&] { return count(w.server.db_path(), "SELECT COUNT(*) FROM outbox") == 0; }));
+    BOOST_REQUIRE(eventually(
+        [&] { return count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox") == 0; }));
 
     // Each device, as its app: the list call, then get-pass with its scheme → new balance.
     for (const auto& [device, scheme] :
@@ -698,7 +670,7 @@ BOOST_AUTO_TEST_CASE(relay_failures_split_retry_and_pause_without_losing_a_push)
             }
             BOOST_TEST(w.registrations() == kFcm);  // nothing deleted
             BOOST_REQUIRE(eventually([&] {
-                return count(w.server.db_path(),
+                return count(w.server.storage_url(),
                              "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") == 0;
             }));
         }
@@ -765,7 +737,8 @@ BOOST_AUTO_TEST_CASE(relay_failures_split_retry_and_pause_without_losing_a_push)
     w.transaction(1);
     check_round("401");
     BOOST_TEST(with_status(w.relay.calls("walletunion"), 401).size() == 1u);
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0);
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") ==
+               0);
 }
 
 BOOST_AUTO_TEST_CASE(dead_tokens_drop_their_registrations_and_are_never_pushed_again) {
@@ -803,7 +776,8 @@ BOOST_AUTO_TEST_CASE(dead_tokens_drop_their_registrations_and_are_never_pushed_a
     BOOST_REQUIRE(w.relay.wait_for_tokens({alive, alive_hms}, 5s));
     BOOST_REQUIRE(eventually([&] { return w.registrations() == 5; }));
     BOOST_REQUIRE(eventually([&] {
-        return count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 3;
+        return count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") ==
+               3;
     }));
     for (const std::string route : {"walletpasses", "pass2u", "passwallet"}) {
         BOOST_TEST(with_status(w.relay.calls(route), 400).size() == 1u, route);
@@ -819,7 +793,7 @@ BOOST_AUTO_TEST_CASE(dead_tokens_drop_their_registrations_and_are_never_pushed_a
     BOOST_TEST(w.wallet_of("d-alive-hms") == "walletunion_hms");
     BOOST_TEST(w.serials("d-expired").result_int() == 204);
     // The same path as the device's own DELETE: pass.removed, with the wallet.
-    auto removed = query(w.server.db_path(),
+    auto removed = query(w.server.storage_url(),
                          "SELECT wallet, COUNT(*) FROM events WHERE kind = 'pass.removed' "
                          "GROUP BY wallet ORDER BY wallet");
     BOOST_REQUIRE_EQUAL(removed.size(), 2u);
@@ -827,7 +801,7 @@ BOOST_AUTO_TEST_CASE(dead_tokens_drop_their_registrations_and_are_never_pushed_a
     BOOST_TEST(removed[0][1] == "2");
     BOOST_TEST(removed[1][0] == "walletunion_hms");
     BOOST_TEST(removed[1][1] == "1");
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM devices WHERE library_id IN "
                      "('d-expired', 'd-both', 'd-unknown')") == 0);
 
@@ -842,7 +816,7 @@ BOOST_AUTO_TEST_CASE(dead_tokens_drop_their_registrations_and_are_never_pushed_a
             BOOST_TEST(live.contains(t), "pushed a dropped token");
         }
     }
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM outbox WHERE target IN (?1, ?2, "
                      "?3) AND state = 'pending'",
                      {expired, both, unknown}) == 0);
@@ -864,7 +838,7 @@ BOOST_AUTO_TEST_CASE(queued_pushes_survive_a_restart) {
     BOOST_TEST(w.relay.deliveries(fcm) == 0u);
     BOOST_TEST(w.relay.deliveries(pw) == 0u);
     w.server.kill_hard();
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')") == 2);
 
     w.relay.reset_script();
@@ -889,7 +863,8 @@ BOOST_AUTO_TEST_CASE(queued_pushes_survive_a_restart) {
     BOOST_REQUIRE(
         eventually([&] { return w.relay.deliveries(fcm) >= 2 && w.relay.deliveries(pw) >= 2; }));
     BOOST_REQUIRE(eventually([&] {
-        return count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") == 0;
+        return count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") ==
+               0;
     }));
     BOOST_TEST(balance_of(w.get_pass("AttidoPass " + w.token())) == "8");
 }
@@ -924,12 +899,14 @@ BOOST_AUTO_TEST_CASE(relays_without_keys_keep_their_registrations_and_send_nothi
     BOOST_TEST(w.wallet_of("wu") == "walletunion_fcm");
     BOOST_TEST(w.wallet_of("p2u") == "pass2u");
     BOOST_TEST(w.wallet_of("pw") == "passwallet");
-    BOOST_TEST(count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") == 0);
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE state = 'dead'") ==
+               0);
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending') AND kind "
                      "IN ('walletunion_fcm', 'pass2u', 'passwallet')") == 3);
     // The rows carry the wallet kind, and PassWallet's its push service.
-    auto rows = query(w.server.db_path(), "SELECT kind, route, target FROM outbox ORDER BY kind");
+    auto rows =
+        query(w.server.storage_url(), "SELECT kind, route, target FROM outbox ORDER BY kind");
     BOOST_REQUIRE_EQUAL(rows.size(), 3u);
     BOOST_TEST(rows[0][0] == "pass2u");
     BOOST_TEST(rows[0][1] == "");
@@ -939,7 +916,7 @@ BOOST_AUTO_TEST_CASE(relays_without_keys_keep_their_registrations_and_send_nothi
     BOOST_TEST(rows[1][2] == pw);
     BOOST_TEST(rows[2][0] == "walletunion_fcm");
     BOOST_TEST(rows[2][2] == wu);
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM outbox WHERE last_error LIKE 'no relay configured%'") ==
                3);
     // The server is fine: it answers, and the devices still pull the new pass.
@@ -981,7 +958,8 @@ BOOST_AUTO_TEST_CASE(a_429_pauses_only_that_relay_until_retry_after) {
                    "call " << i << " came during the pause");
     }
     BOOST_REQUIRE(eventually([&] {
-        return count(w.server.db_path(), "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") == 0;
+        return count(w.server.storage_url(), "SELECT COUNT(*) FROM outbox WHERE state <> 'done'") ==
+               0;
     }));
     const auto log = w.server.log();
     BOOST_TEST(log.find("push relay: rate limited, pausing") != std::string::npos);
@@ -1072,7 +1050,7 @@ BOOST_AUTO_TEST_CASE(an_identity_with_its_own_relay_key_pushes_with_it) {
             .result_int() == 404);
     BOOST_TEST(w.client->request(verb::put, keys_path, R"({"walletunion":"x"})").result_int() ==
                401);
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM identities WHERE relay_keys_sealed IS NOT NULL") == 0);
 
     // Set: never echoed, only which are set.
@@ -1085,7 +1063,7 @@ BOOST_AUTO_TEST_CASE(an_identity_with_its_own_relay_key_pushes_with_it) {
     BOOST_TEST(listed.body().find(kOwnKey) == std::string::npos);
     BOOST_TEST(test::json_of(listed).at("identities").at(0).at("relayKeys").at("walletunion") ==
                json::value(true));
-    const auto sealed = query(w.server.db_path(), "SELECT relay_keys_sealed FROM identities");
+    const auto sealed = query(w.server.storage_url(), "SELECT relay_keys_sealed FROM identities");
     BOOST_REQUIRE_EQUAL(sealed.size(), 1u);
     BOOST_TEST(sealed[0][0].rfind("v1.", 0) == 0u);
     BOOST_TEST(sealed[0][0].find(kOwnKey) == std::string::npos);
@@ -1119,7 +1097,7 @@ BOOST_AUTO_TEST_CASE(an_identity_with_its_own_relay_key_pushes_with_it) {
     BOOST_REQUIRE_EQUAL(removed.result_int(), 200);
     BOOST_TEST(test::json_of(removed).at("relayKeys").at("walletunion") == json::value(false));
     BOOST_TEST(put_keys({}, w.key).result_int() == 200);
-    BOOST_TEST(count(w.server.db_path(),
+    BOOST_TEST(count(w.server.storage_url(),
                      "SELECT COUNT(*) FROM identities WHERE relay_keys_sealed IS NOT NULL") == 0);
     check_keys("removed", w.relay.options().walletunion_key);
 

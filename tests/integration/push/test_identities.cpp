@@ -3,7 +3,6 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -16,6 +15,7 @@
 #include "pass_cert.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
+#include "test_db.hpp"
 #include "test_util.hpp"
 
 using namespace cardsmith;
@@ -218,16 +218,10 @@ BOOST_AUTO_TEST_CASE(upload_checks_sign_and_push_with_the_programs_identity) {
 
     // At rest the key is sealed; after a restart it opens and signing goes on.
     {
-        sqlite3* db = nullptr;
-        BOOST_REQUIRE(sqlite3_open(w.server.db_path().c_str(), &db) == SQLITE_OK);
-        sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(db, "SELECT key_sealed FROM identities", -1, &st, nullptr);
-        BOOST_REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-        std::string sealed(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+        const auto sealed =
+            test::query_text(w.server.storage_url(), "SELECT key_sealed FROM identities");
         BOOST_TEST(sealed.rfind("v1.", 0) == 0u);
         BOOST_TEST(sealed.find("PRIVATE") == std::string::npos);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
     }
     BOOST_TEST(w.server.stop() == 0);
     w.server.start();
