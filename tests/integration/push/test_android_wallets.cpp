@@ -20,6 +20,7 @@
 #include "dev_pki.hpp"
 #include "fake_relay.hpp"
 #include "http_client.hpp"
+#include "pass_cert.hpp"
 #include "pkpass_reader.hpp"
 #include "server_process.hpp"
 #include "test_db.hpp"
@@ -225,33 +226,6 @@ std::string balance_of(const test::Response& r) {
         }
     }
     return {};
-}
-
-// A pass certificate for pass type id `uid` and team `team`, issued by the dev PKI's WWDR
-// (what a merchant uploads as its own identity), as PEM.
-std::pair<std::string, std::string> merchant_certificate(const std::string& uid,
-                                                         const std::string& team) {
-    const auto dir = test::DevPki::shared().dir.path();
-    crypto::EvpPkeyPtr key(EVP_RSA_gen(2048));
-    crypto::X509Ptr cert(X509_new());
-    X509_set_version(cert.get(), X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    const std::string cn = "Pass Type ID: " + uid;
-    for (const auto& [nid, value] : {std::pair{NID_userId, uid}, std::pair{NID_commonName, cn},
-                                     std::pair{NID_organizationalUnitName, team}}) {
-        X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
-                                   0);
-    }
-    auto issuer = crypto::load_certificate_file(dir / "wwdr.pem");
-    auto issuer_key = crypto::load_private_key_file(dir / "wwdr.key");
-    X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer.get()));
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86400);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 400L * 86400);
-    X509_set_pubkey(cert.get(), key.get());
-    X509_sign(cert.get(), issuer_key.get(), EVP_sha256());
-    return {crypto::certificate_to_pem(cert.get()), crypto::private_key_to_pem(key.get())};
 }
 
 long long millis(std::chrono::steady_clock::duration d) {
@@ -975,7 +949,9 @@ BOOST_AUTO_TEST_CASE(an_identity_with_its_own_relay_key_pushes_with_it) {
     World w;
     constexpr char kOwnKey[] = "merchant-own-walletunion-key-0123456789";
     w.relay.accept_key("walletunion", kOwnKey);
-    const auto [cert, private_key] = merchant_certificate("pass.merchant.relay", "TEAMREL");
+    const auto issued = test::issue("pass.merchant.relay", "TEAMREL", "wwdr");
+    const auto& cert = issued.cert_pem;
+    const auto& private_key = issued.key_pem;
     auto up = w.client->post_json("/api/v1/identities",
                                   {{"certificate", cert}, {"privateKey", private_key}}, w.key);
     BOOST_REQUIRE_MESSAGE(up.result_int() == 201, up.body());
