@@ -25,17 +25,12 @@ apns::PushResult result_of(const Outcome& o) {
 }  // namespace
 
 void GoogleSender::send(push::Delivery delivery, Completion done) {
-    queue_.post([self = shared_from_this(), delivery = std::move(delivery),
-                 done = std::move(done)](push::BoundedQueue::Finished finished) mutable {
-        // The queue's next call starts once Google has answered this one.
-        auto answered = [done = std::move(done),
-                         finished = std::move(finished)](apns::PushResult result) mutable {
-            done(std::move(result));
-            finished();
-        };
-        net::co_spawn(self->executor_, run(self, std::move(delivery), std::move(answered)),
-                      net::detached);
-    });
+    // The queue's next call starts once Google has answered this one.
+    queue_.post_call<apns::PushResult>(
+        executor_, std::move(done),
+        [self = shared_from_this(), delivery = std::move(delivery)](Completion answered) mutable {
+            return run(self, std::move(delivery), std::move(answered));
+        });
 }
 
 net::awaitable<void> GoogleSender::run(std::shared_ptr<GoogleSender> self, push::Delivery delivery,

@@ -35,17 +35,12 @@ WebhookSender::WebhookSender(net::any_io_executor executor, storage::Database& d
       max_age_(max_age) {}
 
 void WebhookSender::send(push::Delivery delivery, Completion done) {
-    queue_.post([self = shared_from_this(), delivery = std::move(delivery),
-                 done = std::move(done)](push::BoundedQueue::Finished finished) mutable {
-        // The queue's next call starts once this one is answered.
-        auto answered = [done = std::move(done),
-                         finished = std::move(finished)](apns::PushResult result) mutable {
-            done(std::move(result));
-            finished();
-        };
-        net::co_spawn(self->executor_, run(self, std::move(delivery), std::move(answered)),
-                      net::detached);
-    });
+    // The queue's next call starts once this one is answered.
+    queue_.post_call<apns::PushResult>(
+        executor_, std::move(done),
+        [self = shared_from_this(), delivery = std::move(delivery)](Completion answered) mutable {
+            return run(self, std::move(delivery), std::move(answered));
+        });
 }
 
 net::awaitable<void> WebhookSender::run(std::shared_ptr<WebhookSender> self,

@@ -29,6 +29,22 @@ public:
     // Starts `job` now if fewer than `limit` are running, else when its turn comes.
     void post(Job job);
 
+    // One asynchronous call as a job: when its turn comes, `make(answered)` returns the
+    // coroutine to spawn on `executor`; the job ends when the coroutine calls `answered`,
+    // which passes the result on to `done`.
+    template <typename Result, typename Make>
+    void post_call(net::any_io_executor executor, std::function<void(Result)> done, Make make) {
+        post([executor = std::move(executor), done = std::move(done),
+              make = std::move(make)](Finished finished) mutable {
+            std::function<void(Result)> answered =
+                [done = std::move(done), finished = std::move(finished)](Result result) mutable {
+                    done(std::move(result));
+                    finished();
+                };
+            net::co_spawn(executor, make(std::move(answered)), net::detached);
+        });
+    }
+
 private:
     struct State;
     static void start(const std::shared_ptr<State>& state, Job job);  // on the strand
