@@ -469,6 +469,9 @@ net::awaitable<void> sync_identities(App::Impl& s) {
 }  // namespace
 
 App::App(config::Config cfg) {
+    log::Format format = log::Format::text;
+    (void)log::parse_format(cfg.log_format, format);
+    log::set_format(format);
     log::Level level = log::Level::info;
     (void)log::parse_level(cfg.log_level, level);
     log::set_level(level);

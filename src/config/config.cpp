@@ -244,6 +244,14 @@ const std::vector<KeySpec>& specs() {
              }
              c.log_level = l;
          }},
+        {"log", "format",
+         [](Config& c, const Raw& v, const std::string& k) {
+             std::string f = as_string(v, k);
+             if (f != "text" && f != "json") {
+                 fail(k, "must be text or json");
+             }
+             c.log_format = f;
+         }},
     };
     return kSpecs;
 }

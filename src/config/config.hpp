@@ -139,6 +139,7 @@ struct Config {
     RelaysConfig relays;
     RolloutsConfig rollouts;
     std::string log_level = "info";
+    std::string log_format = "text";  // "text" or "json" (common/log.hpp)
 };
 
 using Environment = std::map<std::string, std::string>;

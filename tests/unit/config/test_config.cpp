@@ -91,4 +91,13 @@ BOOST_AUTO_TEST_CASE(shipped_config_loads) {
     BOOST_TEST(c.storage.url.rfind("sqlite:", 0) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(log_format_text_by_default_json_on_request) {
+    BOOST_TEST(parse("", "t", {}).log_format == "text");
+    BOOST_TEST(parse("[log]\nformat = \"json\"\n", "t", {}).log_format == "json");
+    BOOST_TEST(parse("", "t", {{"CARDSMITH_LOG_FORMAT", "json"}}).log_format == "json");
+    BOOST_TEST(error_of("[log]\nformat = \"xml\"\n").find("log.format") == 0u);
+    BOOST_TEST(error_of("", {{"CARDSMITH_LOG_FORMAT", "yaml"}}).find("LOG_FORMAT") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
