@@ -1,4 +1,7 @@
 #include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <vector>
 
 #include "api/handlers.hpp"
 #include "api/request_helpers.hpp"
@@ -24,15 +27,60 @@ net::awaitable<Response> handle_readyz(ApiContext& ctx, RequestContext& rc) {
                       rc.request);
 }
 
+namespace {
+
+// What the API's context can tell: passes signed, the signed-pass cache, the database pool
+// and the signing certificates (the app's collectors add the push channels).
+void collect_context_metrics(ApiContext& ctx) {
+    using Labels = http_server::Metrics::Labels;
+    auto& m = ctx.metrics;
+    const Labels none;
+    const auto passes = ctx.passes.stats();
+    m.counter_set("cardsmith_passes_signed_total", "Passes signed since start", none,
+                  static_cast<double>(passes.signed_passes));
+    m.counter_set("cardsmith_pass_cache_hits_total", "Signed-pass cache hits", none,
+                  static_cast<double>(passes.cache_hits));
+    m.gauge_set("cardsmith_pass_cache_bytes", "Bytes held by the signed-pass cache", none,
+                static_cast<double>(passes.cache_bytes));
+
+    const auto db = ctx.db.stats();
+    m.gauge_set("cardsmith_db_pool_threads", "Threads of the database pool", none, db.threads);
+    m.gauge_set("cardsmith_db_pool_busy", "Database calls running on the pool", none,
+                static_cast<double>(db.busy));
+    m.gauge_set("cardsmith_db_pool_queued", "Database calls waiting for a free pool thread", none,
+                static_cast<double>(db.queued));
+    m.counter_set("cardsmith_db_calls_total", "Database calls finished", none,
+                  static_cast<double>(db.calls));
+    m.counter_set("cardsmith_db_wait_seconds_total", "Time database calls waited for a pool thread",
+                  none, db.wait_seconds);
+    m.counter_set("cardsmith_db_busy_seconds_total", "Time database calls ran on the pool", none,
+                  db.busy_seconds);
+
+    std::vector<std::pair<Labels, double>> days_left;
+    std::vector<std::pair<Labels, double>> not_after;
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& identity : ctx.passes.identities().all()) {
+        Labels labels{{"pass_type_id", identity->pass.pass_type_id}};
+        const auto left = std::chrono::duration<double>(identity->not_after - now).count();
+        days_left.emplace_back(labels, std::floor(left / 86400.0));
+        not_after.emplace_back(std::move(labels),
+                               static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                       identity->not_after.time_since_epoch())
+                                                       .count()));
+    }
+    m.gauge_set_all("cardsmith_certificate_days_left",
+                    "Whole days until the pass certificate of each loaded identity expires "
+                    "(negative: expired)",
+                    days_left);
+    m.gauge_set_all("cardsmith_certificate_not_after_seconds",
+                    "Expiry of each loaded identity's pass certificate (unix time)", not_after);
+}
+
+}  // namespace
+
 net::awaitable<Response> handle_metrics(ApiContext& ctx, RequestContext& rc) {
-    auto stats = ctx.passes.stats();
-    const http_server::Metrics::Labels none;
-    ctx.metrics.gauge_set("cardsmith_passes_signed_total", "Passes signed since start", none,
-                          static_cast<double>(stats.signed_passes));
-    ctx.metrics.gauge_set("cardsmith_pass_cache_hits_total", "Signed-pass cache hits", none,
-                          static_cast<double>(stats.cache_hits));
-    ctx.metrics.gauge_set("cardsmith_pass_cache_bytes", "Bytes held by the signed-pass cache", none,
-                          static_cast<double>(stats.cache_bytes));
+    collect_context_metrics(ctx);
+    ctx.metrics.collect();
     co_return http_server::bytes_response(http::status::ok, "text/plain; version=0.0.4",
                                           ctx.metrics.render(), rc.request.version());
 }

@@ -538,6 +538,10 @@ App::App(config::Config cfg) {
                 [id, version](storage::Store& st) { return st.design_images(id, version); });
         },
         s.cfg.passes.cache_bytes);
+    s.passes->on_signed([&m = s.metrics](double seconds) {
+        m.observe("cardsmith_pass_sign_duration_seconds",
+                  "Time to render, sign and zip a pass on the CPU pool", {}, seconds);
+    });
     s.ctx = std::unique_ptr<api::ApiContext>(new api::ApiContext{
         s.db,
         *s.passes,

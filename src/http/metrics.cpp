@@ -103,47 +103,57 @@ void append_header(std::string& out, std::string_view name, std::string_view hel
 
 }  // namespace
 
+Metrics::Family& Metrics::family_locked(std::string_view name, std::string_view help,
+                                        std::string_view type) {
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        it = families_.emplace(std::string(name), Family{std::string(type), std::string(help), {}})
+                 .first;
+    }
+    CARDSMITH_CHECK(it->second.type == type);
+    return it->second;
+}
+
 void Metrics::counter_add(std::string_view name, std::string_view help, const Labels& labels,
                           double delta) {
     std::string key = render_labels(labels);
     std::lock_guard lock(mutex_);
-    auto it = families_.find(name);
-    if (it == families_.end()) {
-        it = families_.emplace(std::string(name), Family{"counter", std::string(help), {}}).first;
-    }
-    CARDSMITH_CHECK(it->second.type == "counter");
-    it->second.samples[std::move(key)] += delta;
+    family_locked(name, help, "counter").samples[std::move(key)] += delta;
+}
+
+void Metrics::counter_set(std::string_view name, std::string_view help, const Labels& labels,
+                          double value) {
+    std::string key = render_labels(labels);
+    std::lock_guard lock(mutex_);
+    family_locked(name, help, "counter").samples[std::move(key)] = value;
 }
 
 void Metrics::gauge_set(std::string_view name, std::string_view help, const Labels& labels,
                         double value) {
     std::string key = render_labels(labels);
     std::lock_guard lock(mutex_);
-    auto it = families_.find(name);
-    if (it == families_.end()) {
-        it = families_.emplace(std::string(name), Family{"gauge", std::string(help), {}}).first;
-    }
-    CARDSMITH_CHECK(it->second.type == "gauge");
-    it->second.samples[std::move(key)] = value;
+    family_locked(name, help, "gauge").samples[std::move(key)] = value;
 }
 
-void Metrics::observe_request(std::string_view route, std::string_view method, unsigned status,
-                              double seconds) {
-    std::string counter_key = render_labels({{"route", std::string(route)},
-                                             {"method", std::string(method)},
-                                             {"status", std::to_string(status)}});
-    std::string route_key = render_labels({{"route", std::string(route)}});
-    std::lock_guard lock(mutex_);
-    auto it = families_.find(kRequestsTotal);
-    if (it == families_.end()) {
-        it = families_
-                 .emplace(std::string(kRequestsTotal),
-                          Family{"counter", "HTTP requests by route, method and status.", {}})
-                 .first;
+void Metrics::gauge_set_all(std::string_view name, std::string_view help,
+                            const std::vector<std::pair<Labels, double>>& samples) {
+    std::map<std::string, double> rendered;
+    for (const auto& [labels, value] : samples) {
+        rendered[render_labels(labels)] = value;
     }
-    it->second.samples[std::move(counter_key)] += 1;
+    std::lock_guard lock(mutex_);
+    family_locked(name, help, "gauge").samples = std::move(rendered);
+}
 
-    Histogram& h = latency_[std::move(route_key)];
+void Metrics::observe(std::string_view name, std::string_view help, const Labels& labels,
+                      double seconds) {
+    std::string key = render_labels(labels);
+    std::lock_guard lock(mutex_);
+    auto it = histograms_.find(name);
+    if (it == histograms_.end()) {
+        it = histograms_.emplace(std::string(name), HistogramFamily{std::string(help), {}}).first;
+    }
+    Histogram& h = it->second.series[std::move(key)];
     if (h.buckets.empty()) {
         h.buckets.assign(kBuckets.size(), 0);
     }
@@ -157,6 +167,32 @@ void Metrics::observe_request(std::string_view route, std::string_view method, u
     h.sum += seconds;
 }
 
+void Metrics::observe_request(std::string_view route, std::string_view method, unsigned status,
+                              double seconds) {
+    counter_add(kRequestsTotal, "HTTP requests by route, method and status.",
+                {{"route", std::string(route)},
+                 {"method", std::string(method)},
+                 {"status", std::to_string(status)}});
+    observe(kDuration, "HTTP request duration in seconds, by route.",
+            {{"route", std::string(route)}}, seconds);
+}
+
+void Metrics::add_collector(Collector collector) {
+    std::lock_guard lock(collectors_mutex_);
+    collectors_.push_back(std::move(collector));
+}
+
+void Metrics::collect() {
+    std::vector<Collector> collectors;
+    {
+        std::lock_guard lock(collectors_mutex_);
+        collectors = collectors_;
+    }
+    for (const auto& c : collectors) {
+        c(*this);
+    }
+}
+
 std::string Metrics::render() const {
     std::string out;
     std::lock_guard lock(mutex_);
@@ -166,20 +202,20 @@ std::string Metrics::render() const {
             append_sample(out, name, labels, format_value(value));
         }
     }
-    if (latency_.empty()) {
-        return out;
-    }
-    append_header(out, kDuration, "HTTP request duration in seconds, by route.", "histogram");
-    const std::string bucket_name = std::string(kDuration) + "_bucket";
-    for (const auto& [route, h] : latency_) {
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i < kBucketLabels.size(); ++i) {
-            cumulative = i < h.buckets.size() ? cumulative + h.buckets[i] : h.count;
-            std::string labels = route + ",le=\"" + std::string(kBucketLabels[i]) + "\"";
-            append_sample(out, bucket_name, labels, std::to_string(cumulative));
+    for (const auto& [name, family] : histograms_) {
+        append_header(out, name, family.help, "histogram");
+        const std::string bucket_name = name + "_bucket";
+        for (const auto& [labels, h] : family.series) {
+            std::uint64_t cumulative = 0;
+            const std::string prefix = labels.empty() ? std::string() : labels + ",";
+            for (std::size_t i = 0; i < kBucketLabels.size(); ++i) {
+                cumulative = i < h.buckets.size() ? cumulative + h.buckets[i] : h.count;
+                std::string le = prefix + "le=\"" + std::string(kBucketLabels[i]) + "\"";
+                append_sample(out, bucket_name, le, std::to_string(cumulative));
+            }
+            append_sample(out, name + "_sum", labels, format_value(h.sum));
+            append_sample(out, name + "_count", labels, std::to_string(h.count));
         }
-        append_sample(out, std::string(kDuration) + "_sum", route, format_value(h.sum));
-        append_sample(out, std::string(kDuration) + "_count", route, std::to_string(h.count));
     }
     return out;
 }

@@ -1,5 +1,7 @@
 #include "apple/passkit/pass_service.hpp"
 
+#include <chrono>
+
 #include "common/async_run.hpp"
 
 namespace cardsmith::passkit {
@@ -43,10 +45,15 @@ net::awaitable<std::shared_ptr<const SignedPass>> PassService::async_pass(
     }
     auto assets = co_await async_assets(program);
     auto pass = co_await async_run(cpu_, [&] {
+        const auto started = std::chrono::steady_clock::now();
         auto out = std::make_shared<SignedPass>();
         out->bytes = build_pkpass(*assets, render_pass_json(identity->pass, program, card),
                                   *identity->signer);
         out->modified_at = card.modified_at;
+        if (on_signed_) {
+            on_signed_(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
         return std::shared_ptr<const SignedPass>(std::move(out));
     });
     signed_.fetch_add(1, std::memory_order_relaxed);

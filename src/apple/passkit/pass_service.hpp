@@ -43,6 +43,12 @@ public:
         std::size_t cache_bytes;
     };
     [[nodiscard]] Stats stats() const;
+    // Called after each pass signed, with the time its pass.json, signature and zip took on
+    // the CPU pool (for a latency histogram), on that pool's thread. Set it before the
+    // first async_pass; it must be thread-safe.
+    void on_signed(std::function<void(double seconds)> observer) {
+        on_signed_ = std::move(observer);
+    }
 
 private:
     struct AssetKey {
@@ -62,6 +68,7 @@ private:
     LruCache<AssetKey, DesignAssets, AssetKeyHash> assets_;
     LruCache<std::string, SignedPass> passes_;
     std::atomic<std::uint64_t> signed_{0};
+    std::function<void(double seconds)> on_signed_;
 };
 
 }  // namespace cardsmith::passkit

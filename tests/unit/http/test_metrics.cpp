@@ -95,6 +95,50 @@ BOOST_AUTO_TEST_CASE(label_values_are_escaped) {
     BOOST_TEST(has_line(lines, "# HELP cardsmith_test_total Help with \\\\ and\\nnewline."));
 }
 
+BOOST_AUTO_TEST_CASE(histogram_without_labels_and_with_them) {
+    Metrics m;
+    m.observe("cardsmith_pass_sign_duration_seconds", "Signing.", {}, 0.004);
+    m.observe("cardsmith_x_seconds", "X.", {{"k", "v"}}, 0.5);
+    const auto lines = lines_of(m.render());
+    BOOST_TEST(has_line(lines, "# TYPE cardsmith_pass_sign_duration_seconds histogram"));
+    BOOST_TEST(has_line(lines, "cardsmith_pass_sign_duration_seconds_bucket{le=\"0.0025\"} 0"));
+    BOOST_TEST(has_line(lines, "cardsmith_pass_sign_duration_seconds_bucket{le=\"0.005\"} 1"));
+    BOOST_TEST(has_line(lines, "cardsmith_pass_sign_duration_seconds_bucket{le=\"+Inf\"} 1"));
+    BOOST_TEST(has_line(lines, "cardsmith_pass_sign_duration_seconds_count 1"));
+    BOOST_TEST(has_line(lines, "cardsmith_pass_sign_duration_seconds_sum 0.004"));
+    BOOST_TEST(has_line(lines, "cardsmith_x_seconds_bucket{k=\"v\",le=\"0.5\"} 1"));
+    BOOST_TEST(has_line(lines, "cardsmith_x_seconds_count{k=\"v\"} 1"));
+}
+
+BOOST_AUTO_TEST_CASE(counter_set_mirrors_and_gauge_set_all_replaces) {
+    Metrics m;
+    m.counter_set("cardsmith_passes_signed_total", "Signed.", {}, 5);
+    m.counter_set("cardsmith_passes_signed_total", "Signed.", {}, 7);
+    m.gauge_set_all("cardsmith_certificate_days_left", "Days.",
+                    {{{{"pass_type_id", "pass.a"}}, 300}, {{{"pass_type_id", "pass.b"}}, 12}});
+    m.gauge_set_all("cardsmith_certificate_days_left", "Days.",
+                    {{{{"pass_type_id", "pass.a"}}, 299}});
+    const auto lines = lines_of(m.render());
+    BOOST_TEST(has_line(lines, "# TYPE cardsmith_passes_signed_total counter"));
+    BOOST_TEST(has_line(lines, "cardsmith_passes_signed_total 7"));
+    BOOST_TEST(has_line(lines, "cardsmith_certificate_days_left{pass_type_id=\"pass.a\"} 299"));
+    BOOST_TEST(!has_line(lines, "cardsmith_certificate_days_left{pass_type_id=\"pass.b\"} 12"));
+}
+
+BOOST_AUTO_TEST_CASE(collectors_run_at_collect) {
+    Metrics m;
+    int runs = 0;
+    m.add_collector([&runs](Metrics& self) {
+        ++runs;
+        self.gauge_set("cardsmith_db_pool_busy", "Busy.", {}, runs);
+    });
+    BOOST_TEST(m.render().find("cardsmith_db_pool_busy") == std::string::npos);
+    m.collect();
+    m.collect();
+    BOOST_TEST(runs == 2);
+    BOOST_TEST(has_line(lines_of(m.render()), "cardsmith_db_pool_busy 2"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace cardsmith::http_server
