@@ -59,6 +59,7 @@ struct ClientStats {
     std::uint64_t refused = 0;                    // streams refused (REFUSED_STREAM, GOAWAY)
     std::uint64_t timed_out = 0;                  // pushes past request_timeout
     std::map<unsigned, std::uint64_t> by_status;  // results reported, by status (0 = failed)
+    std::string last_connect_error;  // why the last attempt failed; cleared by a connection up
 };
 
 }  // namespace cardsmith::apns

@@ -119,6 +119,7 @@ ClientStats Pool::stats() const {
         out.sent = sent_;
         out.retried = retried_;
         out.refused = refused_;
+        out.last_connect_error = last_connect_error_;
     }
     out.timed_out = timed_out_.load(std::memory_order_relaxed);
     for (unsigned status = 0; status <= kMaxStatus; ++status) {

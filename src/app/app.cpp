@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "api/handlers.hpp"
 #include "api/routes.hpp"
 #include "apns/client.hpp"
+#include "app/channels.hpp"
 #include "apple/web_service/web_service.hpp"
 #include "common/log.hpp"
 #include "common/time_format.hpp"
@@ -237,8 +239,49 @@ struct App::Impl {
           db(open_and_migrate(cfg), cfg.storage.threads) {}
 };
 
-// The relay an Android wallet's pushes go through (config [relays]); nullptr while it is
-// off (no key where the vendor needs one). Called on the dispatcher's strand.
+// The push channels now (app/channels.hpp), for /readyz and /metrics; any thread. Every
+// loaded Apple identity is listed, "idle" until its first push opens its APNs client.
+struct ChannelSnapshot {
+    std::vector<ApnsChannel> apns;
+    std::vector<push::IdentityHealth> routes;
+    std::optional<GoogleChannel> google;
+};
+
+ChannelSnapshot snapshot_channels(App::Impl& s) {
+    ChannelSnapshot out;
+    out.routes = s.dispatcher->health();
+    out.apns.push_back(
+        apns_channel(s.cfg.apple.pass_type_id, s.default_sender->client().stats(), out.routes));
+    {
+        std::lock_guard lock(s.senders_mutex);
+        for (const auto& [topic, entry] : s.senders) {
+            if (entry.second && topic != s.cfg.apple.pass_type_id) {
+                out.apns.push_back(apns_channel(topic, entry.second->client().stats(), out.routes));
+            }
+        }
+    }
+    for (const auto& identity : s.identities->all()) {
+        const auto& topic = identity->pass.pass_type_id;
+        if (std::none_of(out.apns.begin(), out.apns.end(),
+                         [&](const ApnsChannel& c) { return c.pass_type_id == topic; })) {
+            out.apns.push_back(apns_channel(topic, apns::ClientStats{}, out.routes));
+        }
+    }
+    if (s.google) {
+        GoogleChannel g;
+        {
+            std::lock_guard lock(s.google_mutex);
+            g.probe = s.google_status;
+        }
+        auto token = s.google->token_health();
+        g.token = std::move(token.state);
+        g.token_error = std::move(token.error);
+        g.token_refreshes = s.google->token_refreshes();
+        out.google = std::move(g);
+    }
+    return out;
+}
+
 // Google's start-up probe: until the issuer answers, every 5 minutes; the verdict shows in
 // /readyz ("google") and a refusal is logged as the configuration error it is.
 net::awaitable<void> probe_google(App::Impl& s) {
@@ -731,21 +774,20 @@ App::App(config::Config cfg) {
             runner->wake();
         }
     };
-    s.ctx->readiness = [&s](boost::json::object& body, bool& ready) {
-        // Only the server's own identity decides readiness: one merchant's refused
-        // certificate must not take the server out of the load balancer for everyone.
+    s.ctx->readiness = [&s](boost::json::object& body, bool&) {
+        // Push channels are reported, never a reason to be unready (app/channels.hpp):
+        // every instance shares them, and the outbox keeps the pushes meanwhile.
+        auto channels = snapshot_channels(s);
         boost::json::array identities;
-        bool push_ok = true;
-        for (const auto& h : s.dispatcher->health()) {
+        for (const auto& h : channels.routes) {
             identities.push_back({{"passTypeId", h.topic},
                                   {"status", h.healthy ? "ok" : "down"},
                                   {"reason", h.reason}});
-            if (h.topic == s.cfg.apple.pass_type_id) {
-                push_ok = push_ok && h.healthy;
-            }
         }
-        body["push"] = push_ok ? "ok" : "down";
+        body["push"] =
+            push_summary(s.cfg.apple.pass_type_id, channels.apns, channels.routes, channels.google);
         body["identities"] = std::move(identities);
+        body["channels"] = channels_json(channels.apns, channels.google);
         // Certificates about to expire: a warning, not unreadiness (apple-wallet.md §1.8).
         boost::json::array warnings;
         const auto now = std::chrono::system_clock::now();
@@ -759,13 +801,14 @@ App::App(config::Config cfg) {
             }
         }
         body["warnings"] = std::move(warnings);
-        if (s.google) {
-            // One channel among several: reported, not a reason to leave the balancer.
-            std::lock_guard lock(s.google_mutex);
-            body["google"] = s.google_status;
+        if (channels.google) {
+            body["google"] = channels.google->probe;  // also in channels.google.probe
         }
-        ready = ready && push_ok;
     };
+    s.metrics.add_collector([&s](http_server::Metrics& m) {
+        auto channels = snapshot_channels(s);
+        export_channel_metrics(m, channels.apns, channels.routes, channels.google);
+    });
     impl_ = std::move(impl);
 }
 

@@ -27,6 +27,11 @@ TokenSource::TokenSource(net::any_io_executor executor, const ServiceAccount& ac
 
 std::size_t TokenSource::refreshes() const { return refreshes_; }
 
+TokenSource::Health TokenSource::health() const {
+    std::lock_guard lock(health_mutex_);
+    return health_;
+}
+
 void TokenSource::invalidate(const std::string& token) {
     net::post(strand_, [this, token] {
         if (token_ == token) {
@@ -112,6 +117,11 @@ net::awaitable<void> TokenSource::refresh() {
         failure_ = failure;
         failed_at_ = Clock::now();
         token_.clear();
+    }
+    {
+        std::lock_guard lock(health_mutex_);
+        health_.state = failure.empty() ? "ok" : "failing";
+        health_.error = failure;
     }
     refreshing_ = false;
     for (auto* w : waiters_) {

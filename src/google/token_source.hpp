@@ -6,6 +6,7 @@
 // Never logs the key, the assertion or the token. Thread-safe.
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ public:
     // The API said 401 with this token: the next call fetches a new one.
     void invalidate(const std::string& token);
     [[nodiscard]] std::size_t refreshes() const;
+    // Whether the last refresh got a token: "unchecked" (none tried yet), "ok", or
+    // "failing" with the reason (no secret in it). Thread-safe.
+    struct Health {
+        std::string state = "unchecked";
+        std::string error;
+    };
+    [[nodiscard]] Health health() const;
 
 private:
     net::awaitable<std::string> on_strand();
@@ -48,6 +56,8 @@ private:
     std::string failure_;
     std::vector<net::steady_timer*> waiters_;
     std::atomic<std::size_t> refreshes_{0};  // read from any thread
+    mutable std::mutex health_mutex_;
+    Health health_;  // a copy of the last refresh's verdict for other threads
 };
 
 }  // namespace cardsmith::google

@@ -72,6 +72,7 @@ public:
     [[nodiscard]] std::string save_url(const domain::Program& p, const domain::Card& c) const;
 
     [[nodiscard]] std::size_t token_refreshes() const { return tokens_.refreshes(); }
+    [[nodiscard]] TokenSource::Health token_health() const { return tokens_.health(); }
     [[nodiscard]] std::size_t connections_opened() const { return api_.connections_opened(); }
 
 private:

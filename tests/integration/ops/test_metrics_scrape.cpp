@@ -33,6 +33,9 @@ BOOST_AUTO_TEST_CASE(families_exist_with_their_types) {
         {"cardsmith_certificate_not_after_seconds", "gauge"},
         {"cardsmith_outbox_rows", "gauge"},
         {"cardsmith_outbox_oldest_pending_seconds", "gauge"},
+        {"cardsmith_apns_connections", "gauge"},
+        {"cardsmith_apns_queued", "gauge"},
+        {"cardsmith_push_channel_up", "gauge"},
     };
     for (const auto& [family, type] : expected) {
         auto it = m.types.find(family);
@@ -50,6 +53,7 @@ BOOST_AUTO_TEST_CASE(families_exist_with_their_types) {
     const auto days = m.at("cardsmith_certificate_days_left{pass_type_id=\"pass.dev.cardsmith\"}");
     BOOST_TEST(days >= 823);
     BOOST_TEST(days <= 825);
+    BOOST_TEST(m.at("cardsmith_apns_connections{pass_type_id=\"pass.dev.cardsmith\"}") == 0);
     BOOST_TEST(m.at("cardsmith_outbox_rows{state=\"dead\"}") == 0);
 }
 
