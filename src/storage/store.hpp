@@ -382,6 +382,29 @@ struct Outcome {
     std::optional<T> value;
 };
 
+// Operations (`cardsmith outbox status`): the outbox rows of one kind in one state (and,
+// for 'sending', claimed by one instance).
+struct OutboxGroup {
+    std::string kind;      // "apns", "google_object", "webhook"...
+    std::string state;     // pending, sending, dead
+    std::string instance;  // sending: the instance holding the claims (server.instance)
+    std::int64_t rows = 0;
+    std::int64_t due = 0;                // pending rows whose time has come
+    std::int64_t oldest_created_ms = 0;  // created_at of the group's oldest row
+};
+
+// A push the dispatcher gave up on, as `cardsmith outbox status` lists it.
+struct DeadOutboxRow {
+    std::int64_t id = 0;
+    std::string kind;
+    std::string topic;
+    std::string target;  // the push token (callers show a prefix only)
+    int attempts = 0;
+    std::string last_error;
+    std::int64_t created_at_ms = 0;
+    std::int64_t updated_at_ms = 0;  // when it died
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -618,6 +641,13 @@ public:
     // once per nonce; false when the nonce was seen already (a retry).
     virtual bool record_google_callback(CardId card, std::string_view kind, std::string_view nonce,
                                         std::int64_t now_ms) = 0;
+
+    // Operations (sql/ops_store.cpp; `cardsmith outbox status`). Outbox rows by kind and
+    // state (sending ones also by claiming instance), with the pending ones due at `now_ms`;
+    // ordered by kind, state and instance.
+    [[nodiscard]] virtual std::vector<OutboxGroup> outbox_groups(std::int64_t now_ms) = 0;
+    // The newest `limit` dead outbox rows, newest first.
+    [[nodiscard]] virtual std::vector<DeadOutboxRow> dead_outbox(int limit) = 0;
 };
 
 // Opens the backend named by `url` ("sqlite:PATH"). `connections` is the number of

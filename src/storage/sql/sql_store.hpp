@@ -147,6 +147,10 @@ public:
     std::vector<EventRecord> list_events(MerchantId merchant, std::int64_t after,
                                          int limit) override;
 
+    // ops_store.cpp
+    std::vector<OutboxGroup> outbox_groups(std::int64_t now_ms) override;
+    std::vector<DeadOutboxRow> dead_outbox(int limit) override;
+
 private:
     // A rollout of `version` inside the caller's transaction (start_rollout, cancel).
     Rollout begin_rollout(Connection& c, ProgramId program, std::int64_t version,
