@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/app.hpp"
+#include "cli/ops_commands.hpp"
 #include "config/config.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/dev_certs.hpp"
@@ -25,6 +26,17 @@ commands:
   push --serial S | --program SLUG [--config FILE]
                                  queue an update push to every device holding the pass
                                  (or any pass of the program); the server sends it
+  outbox status [--config FILE] [--json]
+                                 outbox rows by kind and state, due now, oldest pending
+                                 age, and the newest dead rows
+  outbox retry-dead [--config FILE]
+                                 put dead outbox rows back to pending; prints how many
+  identity list [--config FILE] [--json]
+                                 Apple identities: pass type id, team id, owner,
+                                 certificate expiry and days left
+  backup --out FILE [--config FILE]
+                                 copy the SQLite database to a new FILE while the
+                                 server runs (PostgreSQL: use pg_dump)
   --version                      print the version
   --help                         print this help
 
@@ -198,6 +210,15 @@ int run(const std::vector<std::string>& args) {
     }
     if (cmd == "push") {
         return push(args);
+    }
+    if (cmd == "outbox") {
+        return outbox(args);
+    }
+    if (cmd == "identity") {
+        return identity(args);
+    }
+    if (cmd == "backup") {
+        return backup(args);
     }
     if (cmd == "check-template") {
         if (args.size() != 2) {
