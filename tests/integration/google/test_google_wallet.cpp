@@ -637,12 +637,21 @@ BOOST_AUTO_TEST_CASE(a_start_up_probe_reports_a_refused_issuer_in_readyz) {
                             c.target.find("/loyaltyClass?issuerId=") != std::string::npos);
     }
     BOOST_TEST(listed);
+    // The channel's details: the probe and the OAuth token it needed (operations.md).
+    auto channel = test::json_of(w.client().get("/readyz")).at("channels").at("google");
+    BOOST_TEST(channel.at("probe").as_string() == "ok");
+    BOOST_TEST(channel.at("token").as_string() == "ok");
+    BOOST_TEST(w.client().get("/metrics").body().find("\ncardsmith_google_up 1\n") !=
+               std::string::npos);
     // The service account is not a user of the issuer: said plainly, the server stays up.
     w.google.fail_next("/walletobjects/v1/loyaltyClass", 403, 1);
     w.restart_after_kill();
     BOOST_TEST(eventually([&] { return google_status().rfind("refused", 0) == 0; }));
     BOOST_TEST(google_status().find(kIssuer) != std::string::npos);
     BOOST_TEST(w.client().get("/readyz").result_int() == 200);
+    BOOST_TEST(test::json_of(w.client().get("/readyz")).at("push").as_string() == "degraded");
+    BOOST_TEST(w.client().get("/metrics").body().find("\ncardsmith_google_up 0\n") !=
+               std::string::npos);
     BOOST_TEST(w.server.log().find("Google Wallet is not usable") != std::string::npos);
 }
 
