@@ -18,14 +18,18 @@ const char* const kClaimOutboxSql =
     "RETURNING id, kind, target, topic, attempts, created_at, route, program_id";
 
 // PostgreSQL: instances claiming at the same time skip each other's locked rows instead
-// of waiting for them (and then claiming nothing).
+// of waiting for them (and then claiming nothing). The in-flight check is NOT IN, not
+// NOT EXISTS: the outbox is usually analysed nearly empty, and with those estimates
+// NOT EXISTS was planned as a nested loop over every in-flight row for every due row
+// (~1 s per claim of 1,000 rows with 2,000 in flight); NOT IN is a hashed subplan whatever
+// the estimates (~20 ms). kind, target and topic are NOT NULL, so NOT IN means "not in".
 const char* const kClaimOutboxSqlPg =
     "UPDATE outbox SET state = 'sending', not_before = ?2, updated_at = ?1, claimed_by = ?4 "
     "WHERE id IN "
     "(SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND "
-    "o.not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.target = o.target "
-    "AND s.state = 'sending' AND s.not_before > ?1 AND s.kind = o.kind AND "
-    "s.topic = o.topic) ORDER BY o.not_before LIMIT ?3 FOR UPDATE SKIP LOCKED) "
+    "o.not_before <= ?1 AND (o.kind, o.target, o.topic) NOT IN (SELECT s.kind, s.target, "
+    "s.topic FROM outbox s WHERE s.state = 'sending' AND s.not_before > ?1) "
+    "ORDER BY o.not_before LIMIT ?3 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, kind, target, topic, attempts, created_at, route, program_id";
 
 namespace {
