@@ -603,7 +603,10 @@ void write_config(Bench& b) {
                             << "[apns]\nhost = \"127.0.0.1\"\nport = " << b.fake->port() << "\n"
                             << "ca_file = \"" << (b.certs / "root-ca.pem").string() << "\"\n"
                             << "connections = " << b.opt.apns_connections << "\n"
-                            << "[log]\nlevel = \"warn\"\n";
+                            << "[log]\nlevel = \"warn\"\n"
+                            // The server's throughput, not its abuse limits, is measured.
+                            << "[limits]\nip_per_minute = 0\nkey_per_minute = 0\n"
+                            << "auth_failures = 0\njoins_per_hour = 0\n";
 }
 
 void create_program(Bench& b, const std::string& slug) {

@@ -61,6 +61,7 @@ struct ApiContext {
     // server.image_body_limit: the image upload route's body cap (413 above it); each image
     // kind's own byte limit then answers 422 naming it.
     std::size_t image_body_limit = 4 * 1024 * 1024;
+    std::int64_t max_cards_per_program = 0;  // limits.max_cards_per_program (0: none)
 };
 
 }  // namespace cardsmith::api

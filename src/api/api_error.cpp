@@ -26,6 +26,7 @@ constexpr Row kTable[] = {
      "unsupported_media_type"},
     {ApiErrc::unavailable, http::status::service_unavailable, "unavailable"},
     {ApiErrc::lint_failed, http::status::unprocessable_entity, "lint_failed"},
+    {ApiErrc::limit_reached, http::status::forbidden, "limit_reached"},
     {ApiErrc::internal, http::status::internal_server_error, "internal_error"},
 };
 }  // namespace

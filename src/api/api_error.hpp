@@ -21,6 +21,7 @@ enum class ApiErrc {
     unsupported_media_type,  // wrong Content-Type
     unavailable,             // a dependency is down (storage)
     lint_failed,             // a design or message would break lock-screen messages
+    limit_reached,           // a configured maximum (cards per program) is reached
     internal,                // a bug or unexpected failure; details only in the log
 };
 

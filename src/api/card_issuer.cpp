@@ -28,6 +28,7 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         // program (a collision is retried like a card number's).
         n.referral_code = random::code(8);
         n.now = unix_seconds(std::chrono::system_clock::now());
+        n.max_cards = ctx.max_cards_per_program;
         auto out = co_await ctx.db.run([&](storage::Store& s) { return s.create_card(n); });
         if (out.status == storage::StoreStatus::ok) {
             if (ctx.on_pushes_queued) {
@@ -38,6 +39,16 @@ net::awaitable<Result<domain::Card>> async_issue_card(ApiContext& ctx,
         }
         if (out.status == storage::StoreStatus::not_found) {
             co_return not_found("program");
+        }
+        if (out.status == storage::StoreStatus::limit_reached) {
+            ctx.metrics.counter_add("cardsmith_limit_refusals_total",
+                                    "Cards and devices refused by limits.max_*",
+                                    {{"limit", "cards_per_program"}});
+            co_return ApiError{ApiErrc::limit_reached,
+                               "the program has reached its card limit "
+                               "(limits.max_cards_per_program = " +
+                                   std::to_string(ctx.max_cards_per_program) + ")",
+                               {}};
         }
         log::warn("card number collision, retrying",
                   {{"program", program.slug}, {"attempt", std::to_string(attempt + 1)}});

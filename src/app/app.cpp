@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/abuse_limits.hpp"
 #include "api/api_keys.hpp"
 #include "api/handlers.hpp"
 #include "api/routes.hpp"
@@ -222,6 +223,7 @@ struct App::Impl {
     net::ssl::context google_keys_tls{http_server::make_client_tls(cfg.google.ca_file)};
     std::unique_ptr<api::ApiContext> ctx;
     std::unique_ptr<web_service::WebServiceContext> wallet;
+    std::unique_ptr<api::AbuseLimits> limits;
     http_server::Router router;
     std::unique_ptr<http_server::Server> server;
     std::shared_ptr<push::ApnsSender> default_sender;
@@ -658,6 +660,7 @@ App::App(config::Config cfg) {
     s.ctx->code_limits.per_ip = s.cfg.enrollment.codes_per_ip;
     s.ctx->max_code_attempts = s.cfg.enrollment.max_code_attempts;
     s.ctx->trust_forwarded_for = s.cfg.enrollment.trust_forwarded_for;
+    s.ctx->max_cards_per_program = s.cfg.limits.max_cards_per_program;
     s.ctx->default_signer = signer;
     s.ctx->cpu = s.cpu.get_executor();
     s.ctx->on_identity_saved = [&s](const domain::Identity& i) {
@@ -671,8 +674,8 @@ App::App(config::Config cfg) {
         }
         return problem;
     };
-    s.wallet = std::unique_ptr<web_service::WebServiceContext>(
-        new web_service::WebServiceContext{s.db, *s.passes, s.metrics, {}, {}});
+    s.wallet = std::unique_ptr<web_service::WebServiceContext>(new web_service::WebServiceContext{
+        s.db, *s.passes, s.metrics, {}, {}, s.cfg.limits.max_devices_per_pass});
     for (std::string_view hosts = s.cfg.relays.passwallet_hosts; !hosts.empty();) {
         const auto comma = hosts.find(',');
         auto host = hosts.substr(0, comma);
@@ -684,6 +687,9 @@ App::App(config::Config cfg) {
         hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
     }
     web_service::register_routes(s.router, *s.wallet);
+    // Every route is added: the abuse limits go in front of them (docs/security.md).
+    s.limits = std::make_unique<api::AbuseLimits>(s.cfg.limits, *s.ctx);
+    s.limits->protect(s.router);
 
     // Pushes: one APNs client per identity, the dispatcher draining the outbox.
     auto& apns_options = s.apns_options;

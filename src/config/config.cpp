@@ -203,6 +203,28 @@ const std::vector<KeySpec>& specs() {
          [](Config& c, const Raw& v, const std::string& k) {
              c.enrollment.trust_forwarded_for = as_bool(v, k);
          }},
+        {"server", "trust_forwarded_for",
+         [](Config& c, const Raw& v, const std::string& k) {
+             c.enrollment.trust_forwarded_for = c.enrollment.trust_forwarded_for || as_bool(v, k);
+         }},
+        {"limits", "ip_per_minute",
+         int_in(&Config::limits, &LimitsConfig::ip_per_minute, 0, 100'000'000)},
+        {"limits", "ip_burst", int_in(&Config::limits, &LimitsConfig::ip_burst, 1, 100'000'000)},
+        {"limits", "key_per_minute",
+         int_in(&Config::limits, &LimitsConfig::key_per_minute, 0, 100'000'000)},
+        {"limits", "key_burst", int_in(&Config::limits, &LimitsConfig::key_burst, 1, 100'000'000)},
+        {"limits", "auth_failures",
+         int_in(&Config::limits, &LimitsConfig::auth_failures, 0, 1'000'000)},
+        {"limits", "auth_failures_per_minute",
+         int_in(&Config::limits, &LimitsConfig::auth_failures_per_minute, 1, 1'000'000)},
+        {"limits", "joins_per_hour",
+         int_in(&Config::limits, &LimitsConfig::joins_per_hour, 0, 100'000'000)},
+        {"limits", "join_burst", int_in(&Config::limits, &LimitsConfig::join_burst, 1, 1'000'000)},
+        {"limits", "max_cards_per_program",
+         int_in(&Config::limits, &LimitsConfig::max_cards_per_program, 0,
+                std::int64_t{1'000'000'000'000})},
+        {"limits", "max_devices_per_pass",
+         int_in(&Config::limits, &LimitsConfig::max_devices_per_pass, 0, 1'000'000)},
         {"rollouts", "chunk", int_in(&Config::rollouts, &RolloutsConfig::chunk, 1, 100000)},
         {"rollouts", "cards_per_second",
          int_in(&Config::rollouts, &RolloutsConfig::cards_per_second, 0, 10000000)},

@@ -109,10 +109,27 @@ struct RelaysConfig {
 
 // Verification codes of the /join form (docs/configuration.md).
 struct EnrollmentConfig {
-    int max_code_attempts = 5;         // wrong codes before a code is dead
-    int codes_per_destination = 5;     // codes sent to one phone or email per hour
-    int codes_per_ip = 20;             // codes asked from one client address per hour
-    bool trust_forwarded_for = false;  // behind a proxy: the client is X-Forwarded-For's last
+    int max_code_attempts = 5;      // wrong codes before a code is dead
+    int codes_per_destination = 5;  // codes sent to one phone or email per hour
+    int codes_per_ip = 20;          // codes asked from one client address per hour
+    // Behind a proxy: the client is X-Forwarded-For's last entry. Also server.trust_forwarded_for
+    // (either turns it on; the abuse limits and the code limits use the same address).
+    bool trust_forwarded_for = false;
+};
+
+// Abuse limits (docs/security.md). Every rate is per instance and per client address or
+// API key; 0 turns that limit off.
+struct LimitsConfig {
+    int ip_per_minute = 1200;  // requests from one client address (pages, API, join)
+    int ip_burst = 200;
+    int key_per_minute = 30000;  // requests with one API key (a chain's CRM may use one)
+    int key_burst = 5000;
+    int auth_failures = 20;            // failed authentications before an address is throttled
+    int auth_failures_per_minute = 2;  // ... then one more allowed every 30 s
+    int joins_per_hour = 60;           // /join form submissions from one client address
+    int join_burst = 20;
+    std::int64_t max_cards_per_program = 10'000'000;
+    int max_devices_per_pass = 10;  // Wallet registrations of one pass (phone, watch, iPad...)
 };
 
 // Design rollouts (issue 6): how fast publishing a design moves cards and pushes devices.
@@ -138,6 +155,7 @@ struct Config {
     EnrollmentConfig enrollment;
     RelaysConfig relays;
     RolloutsConfig rollouts;
+    LimitsConfig limits;
     std::string log_level = "info";
     std::string log_format = "text";  // "text" or "json" (common/log.hpp)
 };

@@ -123,6 +123,13 @@ void Router::add(http::verb method, std::string pattern, Handler handler, RouteO
     routes_.push_back(std::move(route));
 }
 
+void Router::wrap(const Wrapper& wrap) {
+    for (Route& route : routes_) {
+        route.handler = wrap(route.pattern, route.method, std::move(route.handler));
+        CARDSMITH_CHECK(route.handler != nullptr);
+    }
+}
+
 Router::Match Router::match(http::verb method, std::string_view path) const {
     Match result;
     result.route = "unmatched";

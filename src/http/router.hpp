@@ -4,6 +4,7 @@
 // collapsed before matching (apple-wallet.md pitfall 16). A path that matches a template
 // with another method gives 405; no match gives 404.
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,12 @@ class Router {
 public:
     // `name` labels metrics and the access log (e.g. "GET /api/v1/cards/{cardNumber}").
     void add(http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
+
+    // Replaces every handler added so far with what `wrap` makes of it (route pattern,
+    // method, the handler): middleware such as the abuse limits, applied once at start-up
+    // after the routes are added and before the server starts (not thread-safe).
+    using Wrapper = std::function<Handler(const std::string& pattern, http::verb, Handler)>;
+    void wrap(const Wrapper& wrap);
 
     struct Match {
         const Handler* handler = nullptr;        // null: see status

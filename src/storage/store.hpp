@@ -20,8 +20,9 @@ namespace cardsmith::storage {
 // Failures a caller is expected to handle; anything else throws StorageError.
 enum class StoreStatus {
     ok = 0,
-    conflict,   // a unique value (slug, card number, serial) is taken
-    not_found,  // the row the call depends on does not exist
+    conflict,       // a unique value (slug, card number, serial) is taken
+    not_found,      // the row the call depends on does not exist
+    limit_reached,  // a configured maximum (limits.max_cards_per_program) is reached
 };
 
 class StorageError : public std::runtime_error {
@@ -71,6 +72,7 @@ struct NewCard {
     std::string referral_code;   // this card's own invite code, unique in the program
     bool verified = false;       // the holder proved the phone or email by a code
     std::optional<NewReferral> referral;
+    std::int64_t max_cards = 0;  // the program's card limit (0: none): limit_reached beyond
 };
 
 enum class ContactKind { phone, email };
@@ -186,7 +188,13 @@ struct LedgerOutcome {
     int pushes = 0;  // outbox rows written or coalesced
 };
 
-enum class RegisterStatus { created, updated, not_found };
+enum class RegisterStatus {
+    created,
+    updated,
+    not_found,
+    too_many_devices,  // a new device for a pass already on max_devices
+                       // (limits.max_devices_per_pass)
+};
 
 // Which wallet app registered (android-wallets.md §8.1) and what its push needs.
 struct WalletClient {
@@ -456,16 +464,17 @@ public:
     }
 
     // Apple's web service (apple-wallet.md §2). Register upserts the device's push token
-    // and records a pass.installed event for a new registration.
+    // and records a pass.installed event for a new registration. A device new to a pass
+    // that already has `max_devices` registrations (0: no limit) is refused.
     virtual RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                            std::string_view pass_type_id,
                                            const SerialNumber& serial, std::int64_t now_ms,
-                                           const WalletClient& wallet) = 0;
+                                           const WalletClient& wallet, int max_devices) = 0;
     RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                    std::string_view pass_type_id, const SerialNumber& serial,
                                    std::int64_t now_ms) {
-        return register_device(library_id, push_token, pass_type_id, serial, now_ms,
-                               WalletClient{});
+        return register_device(library_id, push_token, pass_type_id, serial, now_ms, WalletClient{},
+                               0);
     }
     // Removes the registration (and the device when it has none left); pass.removed event.
     virtual bool unregister_device(std::string_view library_id, std::string_view pass_type_id,

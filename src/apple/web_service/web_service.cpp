@@ -174,10 +174,20 @@ net::awaitable<Response> handle_register(WebServiceContext& ctx, RequestContext&
     }
     auto status = co_await ctx.db.run([&](storage::Store& s) {
         return s.register_device(rc.param("device"), push_token, rc.param("passType"),
-                                 SerialNumber(rc.param("serial")), now_unix_millis(), wallet);
+                                 SerialNumber(rc.param("serial")), now_unix_millis(), wallet,
+                                 ctx.max_devices_per_pass);
     });
     if (status == storage::RegisterStatus::not_found) {
         co_return error(rc, http::status::not_found, "not_found", "unknown pass");
+    }
+    if (status == storage::RegisterStatus::too_many_devices) {
+        // Not 429: waiting does not help. Wallet keeps the pass; this device just gets no
+        // pushes (it still fetches updates when the holder pulls to refresh).
+        ctx.metrics.counter_add("cardsmith_limit_refusals_total",
+                                "Cards and devices refused by limits.max_*",
+                                {{"limit", "devices_per_pass"}});
+        co_return error(rc, http::status::forbidden, "limit_reached",
+                        "the pass is registered on too many devices");
     }
     const bool created = status == storage::RegisterStatus::created;
     ctx.metrics.counter_add(

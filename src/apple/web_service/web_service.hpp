@@ -37,6 +37,8 @@ struct WebServiceContext {
     // Hosts PassWallet's registrations may name as their push service (the server POSTs
     // there, so only these: android-wallets.md §8.6).
     std::set<std::string, std::less<>> passwallet_hosts;
+    // limits.max_devices_per_pass: a further device registering a pass gets 403 (0: none).
+    int max_devices_per_pass = 0;
 };
 
 // The wallet app behind a registration (android-wallets.md §8.1): by the path (PassWallet's

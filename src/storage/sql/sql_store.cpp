@@ -301,10 +301,47 @@ std::map<std::string, std::string> SqlStore::design_images(ProgramId program,
     return out;
 }
 
+// Each program's card count is a row of `counters` ("cards:<program id>"), written in the
+// transaction that adds the card: limits.max_cards_per_program is checked without counting
+// millions of rows, and on PostgreSQL instances adding cards to one program take turns on
+// the row, so none goes past the limit. The row is made on the first card after this
+// existed, from a count of the program's cards; cards are never deleted. Kept whether or
+// not a limit is set, so setting one later finds the count right.
+bool SqlStore::count_new_card(Connection& c, ProgramId program, std::int64_t max_cards) {
+    const std::string name = "cards:" + std::to_string(program.value());
+    bool exists = false;
+    {
+        auto st = c.prepare("SELECT 1 FROM counters WHERE name = ?1");
+        st.bind(1, name);
+        exists = st.step();
+    }
+    if (!exists) {
+        c.prepare(
+             "INSERT INTO counters (name, value) SELECT ?1, COUNT(*) FROM cards WHERE program_id "
+             "= ?2 ON CONFLICT (name) DO NOTHING")
+            .bind(1, name)
+            .bind(2, program.value())
+            .run();
+    }
+    auto st = c.prepare(
+        "UPDATE counters SET value = value + 1 WHERE name = ?1 AND (CAST(?2 AS BIGINT) = 0 OR "
+        "value < CAST(?2 AS BIGINT)) "
+        "RETURNING value");
+    st.bind(1, name).bind(2, max_cards);
+    const bool counted = st.step();
+    if (counted) {
+        st.run();  // finish the statement before COMMIT
+    }
+    return counted;
+}
+
 Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
     auto c = lease();
     Transaction tx(*c);
     std::int64_t seq = next_update_seq(*c);
+    if (!count_new_card(*c, n.program, n.max_cards)) {
+        return {StoreStatus::limit_reached, std::nullopt};
+    }
     try {
         c->prepare(
              "INSERT INTO cards (program_id, card_number, serial, auth_token, holder_name, "

@@ -51,7 +51,8 @@ public:
     using Store::register_device;
     RegisterStatus register_device(std::string_view library_id, std::string_view push_token,
                                    std::string_view pass_type_id, const SerialNumber& serial,
-                                   std::int64_t now_ms, const WalletClient& wallet) override;
+                                   std::int64_t now_ms, const WalletClient& wallet,
+                                   int max_devices) override;
     bool unregister_device(std::string_view library_id, std::string_view pass_type_id,
                            const SerialNumber& serial, std::int64_t now_ms) override;
     UpdatedSerials updated_serials(std::string_view library_id, std::string_view pass_type_id,
@@ -159,6 +160,7 @@ private:
     LedgerOutcome apply_ledger(Connection& c, const NewTransaction& t);
     // Credits the referral bonuses of a new card inside create_card's transaction.
     bool apply_referral(Connection& c, std::int64_t card_id, const NewCard& card);
+    static bool count_new_card(Connection& c, ProgramId program, std::int64_t max_cards);
     // Bumps a card's update tag and modified time, and queues one push per registered
     // device; inside the caller's transaction. Returns the pushes queued.
     int bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t now_ms,

@@ -120,12 +120,25 @@ int SqlStore::bump_and_enqueue(Connection& c, std::int64_t card_id, std::int64_t
 
 RegisterStatus SqlStore::register_device(std::string_view library_id, std::string_view push_token,
                                          std::string_view pass_type_id, const SerialNumber& serial,
-                                         std::int64_t now_ms, const WalletClient& wallet) {
+                                         std::int64_t now_ms, const WalletClient& wallet,
+                                         int max_devices) {
     auto c = lease();
     Transaction tx(*c);
     auto card = card_id_by_serial(*c, serial);
     if (!card) {
         return RegisterStatus::not_found;
+    }
+    if (max_devices > 0) {
+        // Two devices registering the same pass at once take turns on its card (PostgreSQL;
+        // SQLite has one writer), so the count below cannot be passed by both.
+        lock_row(*c, "SELECT id FROM cards WHERE id = ?1 FOR UPDATE", *card);
+        auto known = c->prepare(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN device_id = (SELECT id FROM devices WHERE "
+            "library_id = ?2) THEN 1 ELSE 0 END), 0) FROM registrations WHERE card_id = ?1");
+        known.bind(1, *card).bind(2, library_id);
+        if (known.step() && known.int64(1) == 0 && known.int64(0) >= max_devices) {
+            return RegisterStatus::too_many_devices;
+        }
     }
     auto dev = c->prepare(
         "INSERT INTO devices (library_id, created_at) VALUES (?1, ?2) ON CONFLICT (library_id) "

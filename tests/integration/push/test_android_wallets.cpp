@@ -79,6 +79,8 @@ std::string server_toml(const test::FakeRelay& relay, const Setup& s) {
     std::string t =
         "[apns]\nhost = \"127.0.0.1\"\nport = 1\nretry_base_ms = 100\nretry_max_ms = 400\n"
         "identity_pause_ms = 1000\ntimeout_ms = 2000\n"
+        // Many devices on one pass stand for many customers here.
+        "[limits]\nmax_devices_per_pass = 0\n"
         "[relays]\n";
     t += "walletunion_url = \"" + relay.url("walletunion") + "/send\"\n";
     if (s.walletunion_key) {

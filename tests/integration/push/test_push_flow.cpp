@@ -41,7 +41,9 @@ std::string apns_toml(std::uint16_t port) {
     return "[apns]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) + "\nca_file = \"" +
            test::DevPki::shared().root() +
            "\"\nconnections = 2\nretry_base_ms = 100\nretry_max_ms = 400\n"
-           "identity_pause_ms = 1500\ntimeout_ms = 3000\n";
+           "identity_pause_ms = 1500\ntimeout_ms = 3000\n"
+           // Many devices on one pass stand for many customers here.
+           "[limits]\nmax_devices_per_pass = 0\n";
 }
 
 struct World {
