@@ -30,6 +30,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The database aborted the transaction to break a deadlock or a serialization conflict
+// with another one (PostgreSQL SQLSTATE 40P01, 40001); running it again is the cure.
+// Callers that do not retry see a StorageError.
+class TransientConflict : public StorageError {
+public:
+    using StorageError::StorageError;
+};
+
 // An image with its content hash (SHA-256 hex, computed by the caller), stored once per
 // content however many design versions use it.
 struct StoredImage {

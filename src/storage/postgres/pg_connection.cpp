@@ -24,6 +24,10 @@ namespace {
     if (state != nullptr && std::strcmp(state, "23503") == 0) {
         throw sql::ForeignKeyViolation(msg);
     }
+    if (state != nullptr &&
+        (std::strcmp(state, "40P01") == 0 || std::strcmp(state, "40001") == 0)) {
+        throw TransientConflict(msg);
+    }
     throw StorageError(msg);
 }
 

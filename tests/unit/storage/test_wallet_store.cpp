@@ -259,6 +259,36 @@ BOOST_FIXTURE_TEST_CASE(a_key_another_instance_commits_meanwhile_is_seen, Wallet
     BOOST_TEST((mine->status == LedgerStatus::key_reused));
     BOOST_TEST(store->find_card(card.number)->balance == 1);
 }
+
+// A rollout step or campaign batch holds the update-tag counter and then wants this card,
+// while this posting holds the card and waits for the counter: PostgreSQL breaks the
+// deadlock by aborting one of them. When that is the posting it runs again, once.
+BOOST_FIXTURE_TEST_CASE(a_posting_aborted_to_break_a_deadlock_runs_again, Wallet) {
+    storage::postgres::PgConnection other(database.url());
+    other.begin();
+    other.prepare("UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq'").run();
+    std::optional<storage::LedgerOutcome> mine;
+    std::exception_ptr failure;
+    std::thread posting([&] {
+        try {
+            mine = tx(5, "deadlock", "h");
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the posting waits on it
+    // Now the other side wants the posting's card. PostgreSQL looks for a deadlock
+    // deadlock_timeout (1 s) after a wait begins and aborts the one that finds it: the
+    // posting, which began waiting first.
+    other.prepare("SELECT id FROM cards WHERE id = ?1 FOR UPDATE").bind(1, card.id.value()).run();
+    other.commit();
+    posting.join();
+    BOOST_REQUIRE_MESSAGE(!failure, "the posting failed instead of running again");
+    BOOST_REQUIRE(mine.has_value());
+    BOOST_TEST((mine->status == LedgerStatus::applied));
+    BOOST_TEST(store->find_card(card.number)->balance == 5);
+    BOOST_TEST(store->list_transactions(card.id, 10, INT64_MAX).size() == 1u);
+}
 #endif
 
 #if !CARDSMITH_TEST_POSTGRES  // SQLite's query plan
