@@ -45,7 +45,7 @@ json::object entry_view(const storage::LedgerEntry& e) {
     json::object o{{"id", e.id},
                    {"points", e.points},
                    {"balanceAfter", e.balance_after},
-                   {"createdAt", format_iso8601(SysTime(std::chrono::seconds(e.created_at)))}};
+                   {"createdAt", format_iso8601_unix(e.created_at)}};
     o["amount"] = e.amount ? json::value(*e.amount) : json::value(nullptr);
     o["note"] = e.note.empty() ? json::value(nullptr) : json::value(e.note);
     return o;

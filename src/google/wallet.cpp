@@ -228,8 +228,7 @@ net::awaitable<Outcome> Wallet::async_add_message(const domain::Program& p, cons
                          {"body", m.body},
                          {"messageType", m.notify ? "TEXT_AND_NOTIFY" : "TEXT"}};
     if (m.end_seconds > 0) {
-        message["displayInterval"] = {
-            {"end", {{"date", format_iso8601(SysTime(std::chrono::seconds(m.end_seconds)))}}}};
+        message["displayInterval"] = {{"end", {{"date", format_iso8601_unix(m.end_seconds)}}}};
     }
     const json::object body{{"message", message}};
     const std::string path = "/loyaltyObject/" + object_id(c);
