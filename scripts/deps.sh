@@ -4,7 +4,8 @@
 # time zone code reads; postgresql for the tests' throwaway server, started by the tests
 # themselves: tests/support/pg_cluster.hpp; python3-yaml, nginx and docker-compose for the
 # checks of docker/ without Docker: tests/unit/docker, which runs `nginx -t` and uses
-# docker-compose only to validate the compose file).
+# docker-compose only to validate the compose file; clang with its compiler-rt, which
+# holds libFuzzer, and llvm for llvm-symbolizer: the fuzz targets, scripts/fuzz.sh).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -12,6 +13,7 @@ packages=(
   libssl-dev libzip-dev zlib1g-dev libnghttp2-dev libqrencode-dev libsqlite3-dev libpq-dev
   libtomlplusplus-dev clang-format python3 curl nghttp2-client wrk zbar-tools tidy tzdata
   chromium fonts-liberation postgresql python3-yaml nginx docker-compose
+  clang libclang-rt-14-dev llvm
 )
 # The browser test (tests/browser) runs on Node.js 20+ with npm. Machines of this kind come
 # with one; only where `node` is missing do Debian's packages stand in.

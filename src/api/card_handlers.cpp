@@ -2,6 +2,7 @@
 
 #include "api/card_issuer.hpp"
 #include "api/handlers.hpp"
+#include "api/request_bodies.hpp"
 #include "api/request_helpers.hpp"
 #include "api/views.hpp"
 #include "common/time_format.hpp"
@@ -9,55 +10,6 @@
 #include "http/response.hpp"
 
 namespace cardsmith::api {
-namespace json = boost::json;
-namespace {
-
-Result<domain::Holder> parse_holder(const json::object& body) {
-    domain::Holder h;
-    const json::value* v = body.if_contains("holder");
-    if (v == nullptr || v->is_null()) {
-        return h;
-    }
-    if (!v->is_object()) {
-        return invalid("holder", "must be an object");
-    }
-    const auto& o = v->as_object();
-    if (auto e = reject_unknown(o, {"name", "phone", "email"}, "holder.")) {
-        return *e;
-    }
-    auto name = get_string(o, "name", "holder.");
-    auto phone = get_string(o, "phone", "holder.");
-    auto email = get_string(o, "email", "holder.");
-    for (const auto* r : {&name, &phone, &email}) {
-        if (!*r) {
-            return r->error();
-        }
-    }
-    if (*name) {
-        auto n = domain::normalize_name(**name);
-        if (!n) {
-            return invalid("holder.name", "must be at most 100 characters of text");
-        }
-        h.name = *n;
-    }
-    if (*phone && !(*phone)->empty()) {
-        auto p = domain::normalize_phone(**phone);
-        if (!p) {
-            return invalid("holder.phone", "must be an international number like +4915112345678");
-        }
-        h.phone = *p;
-    }
-    if (*email && !(*email)->empty()) {
-        auto e = domain::normalize_email(**email);
-        if (!e) {
-            return invalid("holder.email", "must be an e-mail address");
-        }
-        h.email = *e;
-    }
-    return h;
-}
-
-}  // namespace
 
 net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc) {
     auto who = co_await async_authenticate(ctx, rc.request);
@@ -72,23 +24,12 @@ net::awaitable<Response> handle_create_card(ApiContext& ctx, RequestContext& rc)
     if (!body) {
         co_return fail(body.error(), rc.request);
     }
-    if (auto e = reject_unknown(*body, {"holder", "balance"})) {
-        co_return fail(*e, rc.request);
-    }
-    auto holder = parse_holder(*body);
-    if (!holder) {
-        co_return fail(holder.error(), rc.request);
-    }
-    auto balance = get_int(*body, "balance");
-    if (!balance) {
-        co_return fail(balance.error(), rc.request);
-    }
-    if (balance->value_or(0) < 0 || balance->value_or(0) > kMaxBalance) {
-        co_return fail(invalid("balance", "must be between 0 and " + std::to_string(kMaxBalance)),
-                       rc.request);
+    auto parsed = parse_new_card(*body);
+    if (!parsed) {
+        co_return fail(parsed.error(), rc.request);
     }
     const IssueOptions options;
-    auto card = co_await async_issue_card(ctx, *program, *holder, balance->value_or(0), options);
+    auto card = co_await async_issue_card(ctx, *program, parsed->holder, parsed->balance, options);
     if (!card) {
         co_return fail(card.error(), rc.request);
     }

@@ -82,8 +82,8 @@ json::object identity_view(const ApiContext& ctx, const domain::Identity& i) {
             {"daysLeft", days_left},
             {"expiresSoon", not_after - now < kExpiryWarning},
             {"relayKeys", std::move(relay_keys)},
-            {"createdAt", format_iso8601(SysTime(std::chrono::seconds(i.created_at)))},
-            {"updatedAt", format_iso8601(SysTime(std::chrono::seconds(i.updated_at)))}};
+            {"createdAt", format_iso8601_unix(i.created_at)},
+            {"updatedAt", format_iso8601_unix(i.updated_at)}};
 }
 
 std::optional<std::string> decode_base64(std::string_view in) {

@@ -241,16 +241,15 @@ net::awaitable<Response> handle_program_daily_stats(ApiContext& ctx, RequestCont
             const auto p = r.pushes.find(outcome);
             pushes[outcome] = p != r.pushes.end() ? counts(p->second) : json::object{};
         }
-        out.push_back(json::object{
-            {"date", format_iso8601(SysTime(std::chrono::seconds(d * 86400))).substr(0, 10)},
-            {"cardsIssued", issued},
-            {"cardsBySource", counts(r.cards_by_source)},
-            {"installs", counts(r.installs)},
-            {"removals", counts(r.removals)},
-            {"transactions", r.transactions},
-            {"pointsEarned", r.points_earned},
-            {"pointsRedeemed", r.points_redeemed},
-            {"pushes", std::move(pushes)}});
+        out.push_back(json::object{{"date", format_iso8601_unix(d * 86400).substr(0, 10)},
+                                   {"cardsIssued", issued},
+                                   {"cardsBySource", counts(r.cards_by_source)},
+                                   {"installs", counts(r.installs)},
+                                   {"removals", counts(r.removals)},
+                                   {"transactions", r.transactions},
+                                   {"pointsEarned", r.points_earned},
+                                   {"pointsRedeemed", r.points_redeemed},
+                                   {"pushes", std::move(pushes)}});
     }
     co_return json_ok(
         http::status::ok,

@@ -3,6 +3,7 @@
 
 #include "api/card_issuer.hpp"
 #include "api/handlers.hpp"
+#include "api/request_bodies.hpp"
 #include "api/request_helpers.hpp"
 #include "api/views.hpp"
 #include "common/time_format.hpp"
@@ -13,8 +14,6 @@
 namespace cardsmith::api {
 namespace json = boost::json;
 namespace {
-
-constexpr std::int64_t kMaxPointsPerTransaction = 1'000'000'000'000;  // 10^12
 
 struct CardAndProgram {
     domain::Card card;
@@ -46,58 +45,10 @@ json::object entry_view(const storage::LedgerEntry& e) {
     json::object o{{"id", e.id},
                    {"points", e.points},
                    {"balanceAfter", e.balance_after},
-                   {"createdAt", format_iso8601(SysTime(std::chrono::seconds(e.created_at)))}};
+                   {"createdAt", format_iso8601_unix(e.created_at)}};
     o["amount"] = e.amount ? json::value(*e.amount) : json::value(nullptr);
     o["note"] = e.note.empty() ? json::value(nullptr) : json::value(e.note);
     return o;
-}
-
-struct Parsed {
-    std::int64_t points = 0;
-    std::optional<std::int64_t> amount;
-    std::string note;
-};
-
-Result<Parsed> parse_transaction(const json::object& body, const domain::EarnRule& rule) {
-    if (auto e = reject_unknown(body, {"points", "amount", "note"})) {
-        return *e;
-    }
-    auto points = get_int(body, "points");
-    auto amount = get_int(body, "amount");
-    auto note = get_string(body, "note");
-    if (!points) return points.error();
-    if (!amount) return amount.error();
-    if (!note) return note.error();
-    Parsed out;
-    if (points->has_value() == amount->has_value()) {
-        return invalid("points", "give exactly one of points and amount");
-    }
-    if (*points) {
-        if (**points == 0 || **points > kMaxPointsPerTransaction ||
-            **points < -kMaxPointsPerTransaction) {
-            return invalid("points", "must be a non-zero integer within ±10^12");
-        }
-        out.points = **points;
-    } else {
-        if (**amount <= 0 || **amount > kMaxPointsPerTransaction) {
-            return invalid("amount", "must be a positive amount in minor units, at most 10^12");
-        }
-        out.amount = **amount;
-        // Earn rule: `points` for every whole `per` minor units.
-        std::int64_t earned = 0;
-        if (__builtin_mul_overflow(**amount / rule.per, rule.points, &earned) ||
-            earned > kMaxPointsPerTransaction) {
-            return invalid("amount", "earns more than 10^12 points");
-        }
-        out.points = earned;
-    }
-    if (*note) {
-        if ((*note)->size() > 500 || !domain::is_clean_text(**note)) {
-            return invalid("note", "must be at most 500 characters of text");
-        }
-        out.note = **note;
-    }
-    return out;
 }
 
 }  // namespace

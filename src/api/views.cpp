@@ -4,9 +4,9 @@
 
 namespace cardsmith::api {
 namespace json = boost::json;
-std::string iso(std::int64_t secs) { return format_iso8601(SysTime(std::chrono::seconds(secs))); }
+std::string iso(std::int64_t secs) { return format_iso8601_unix(secs); }
 json::value iso_ms_or_null(std::int64_t ms) {
-    return ms == 0 ? json::value(nullptr) : json::value(iso(ms / 1000));
+    return ms == 0 ? json::value(nullptr) : json::value(format_iso8601_unix_ms(ms));
 }
 namespace {
 json::value or_null(const std::string& s) {

@@ -88,12 +88,13 @@ bool parse_error_body(std::string_view body, PushResult& out) {
     if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) {
         out.reason = std::string(reason->get_string());
     }
+    // Milliseconds since the epoch. A number beyond int64 (an unsigned one above its maximum,
+    // a double out of range, where the conversion is undefined) is no time: ignored.
     if (const auto* ts = object.if_contains("timestamp")) {
+        constexpr double kLimit = 9.2e18;  // below 2^63, so the conversion is defined
         if (ts->is_int64()) {
             out.timestamp_ms = ts->get_int64();
-        } else if (ts->is_uint64()) {
-            out.timestamp_ms = static_cast<std::int64_t>(ts->get_uint64());
-        } else if (ts->is_double()) {
+        } else if (ts->is_double() && ts->get_double() > -kLimit && ts->get_double() < kLimit) {
             out.timestamp_ms = static_cast<std::int64_t>(ts->get_double());
         }
     }

@@ -27,12 +27,19 @@ std::int64_t unix_millis(SysTime t) {
 
 std::int64_t now_unix_millis() { return unix_millis(std::chrono::system_clock::now()); }
 
-std::string format_iso8601(SysTime t) {
-    std::tm tm = utc_tm(unix_seconds(t));
+std::string format_iso8601(SysTime t) { return format_iso8601_unix(unix_seconds(t)); }
+
+std::string format_iso8601_unix(std::int64_t secs) {
+    std::tm tm = utc_tm(secs);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
+}
+
+std::string format_iso8601_unix_ms(std::int64_t millis) {
+    // Floor division: -1 ms is the last second of 1969.
+    return format_iso8601_unix(millis / 1000 - (millis % 1000 < 0 ? 1 : 0));
 }
 
 std::string format_iso8601_millis(SysTime t) {

@@ -11,7 +11,11 @@ namespace cardsmith {
 
 using SysTime = std::chrono::system_clock::time_point;
 
-[[nodiscard]] std::string format_iso8601(SysTime t);         // 2026-11-22T10:00:00Z
+[[nodiscard]] std::string format_iso8601(SysTime t);  // 2026-11-22T10:00:00Z
+// The same for a stored unix time (seconds or milliseconds), whatever its value: a
+// SysTime holds nanoseconds and ends in 2262, while an offer may run until 9999.
+[[nodiscard]] std::string format_iso8601_unix(std::int64_t unix_seconds);
+[[nodiscard]] std::string format_iso8601_unix_ms(std::int64_t unix_millis);
 [[nodiscard]] std::string format_iso8601_millis(SysTime t);  // for logs only
 [[nodiscard]] std::string format_http_date(std::int64_t unix_seconds);
 [[nodiscard]] std::optional<std::int64_t> parse_http_date(std::string_view text);

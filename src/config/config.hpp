@@ -13,10 +13,12 @@
 
 namespace cardsmith::config {
 
-// A bad file, key or value. what() is one line naming the key or file (exit status 2).
+// A bad file, key or value. what() is one line naming the key or file (exit status 2):
+// control characters in the message (a quoted value, the TOML parser's quote of the file)
+// are shown escaped, "\n" and "\x01".
 class ConfigError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string& message);
 };
 
 struct ServerConfig {

@@ -91,7 +91,19 @@ std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* time) {
     using namespace std::chrono;
     const year_month_day date{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
                               day{static_cast<unsigned>(tm.tm_mday)}};
-    return sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+    const sys_seconds at =
+        sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+    // system_clock counts nanoseconds: its range ends in 2262 (and starts in 1677), while a
+    // certificate without a well-defined end says 9999 (RFC 5280 §4.1.2.5). Beyond the range
+    // is the range's end, not an overflow.
+    using Clock = system_clock;
+    if (at >= time_point_cast<seconds>(Clock::time_point::max())) {
+        return Clock::time_point::max();
+    }
+    if (at <= time_point_cast<seconds>(Clock::time_point::min())) {
+        return Clock::time_point::min();
+    }
+    return at;
 }
 
 }  // namespace

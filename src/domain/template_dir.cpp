@@ -32,6 +32,24 @@ bool is_template_name(std::string_view name) {
     return true;
 }
 
+Design parse_template_json(std::string_view text, std::vector<Problem>& problems) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(text, ec);
+    if (ec) {
+        problems.push_back({"template.json", "is not valid JSON: " + ec.message()});
+        return {};
+    }
+    std::vector<Problem> own;
+    Design design = design_from_json(value, own);
+    if (own.empty()) {
+        validate_design(design, own);
+    }
+    for (auto& p : own) {
+        problems.push_back({"template.json: " + p.field, p.message});
+    }
+    return design;
+}
+
 TemplateFiles load_template_dir(const std::filesystem::path& dir, std::vector<Problem>& problems) {
     TemplateFiles t;
     std::error_code ec;
@@ -43,20 +61,7 @@ TemplateFiles load_template_dir(const std::filesystem::path& dir, std::vector<Pr
     if (!read_file(json_path, t.design_json)) {
         problems.push_back({"template.json", "is missing or unreadable"});
     } else {
-        boost::system::error_code jec;
-        auto value = boost::json::parse(t.design_json, jec);
-        if (jec) {
-            problems.push_back({"template.json", "is not valid JSON: " + jec.message()});
-        } else {
-            std::vector<Problem> own;
-            t.design = design_from_json(value, own);
-            if (own.empty()) {
-                validate_design(t.design, own);
-            }
-            for (auto& p : own) {
-                problems.push_back({"template.json: " + p.field, p.message});
-            }
-        }
+        t.design = parse_template_json(t.design_json, problems);
     }
     for (const auto& name : all_image_names()) {
         std::string bytes;

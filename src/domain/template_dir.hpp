@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/design.hpp"
@@ -20,6 +21,9 @@ struct TemplateFiles {
 // as its field.
 [[nodiscard]] TemplateFiles load_template_dir(const std::filesystem::path& dir,
                                               std::vector<Problem>& problems);
+// template.json's text, parsed and validated; problems name "template.json" (and the JSON
+// path).
+[[nodiscard]] Design parse_template_json(std::string_view text, std::vector<Problem>& problems);
 // A template name usable as a folder name: [a-z0-9_-], 1-64 chars.
 [[nodiscard]] bool is_template_name(std::string_view name);
 

@@ -14,6 +14,34 @@ constexpr auto kEarly = std::chrono::minutes(5);  // refresh this long before ex
 constexpr auto kQuiet = std::chrono::seconds(5);  // after a failure, fail fast this long
 }  // namespace
 
+TokenAnswer read_token_answer(int status, std::string_view body) {
+    TokenAnswer out;
+    error_code ec;
+    auto v = json::parse(body, ec);
+    const auto* o = !ec ? v.if_object() : nullptr;
+    const auto* access = o != nullptr ? o->if_contains("access_token") : nullptr;
+    const auto* expires = o != nullptr ? o->if_contains("expires_in") : nullptr;
+    if (status == 200 && access != nullptr && access->is_string()) {
+        out.token = std::string(access->as_string());
+        if (expires != nullptr && expires->is_int64()) {
+            out.lifetime = std::chrono::seconds(expires->as_int64());
+        }
+        return out;
+    }
+    const auto* e = o != nullptr ? o->if_contains("error_description") : nullptr;
+    out.failure = "token endpoint answered " + std::to_string(status) +
+                  (e != nullptr && e->is_string() ? ": " + std::string(e->as_string()) : "");
+    return out;
+}
+
+Clock::time_point refresh_time(Clock::time_point now, std::chrono::seconds lifetime) {
+    auto at = now + lifetime - kEarly;
+    if (at <= now) {
+        at = now + lifetime / 2;
+    }
+    return at;
+}
+
 TokenSource::TokenSource(net::any_io_executor executor, const ServiceAccount& account,
                          RestClient& client, std::string token_url)
     : strand_(net::make_strand(executor)),
@@ -88,26 +116,15 @@ net::awaitable<void> TokenSource::refresh() {
     std::string failure;
     try {
         auto res = co_await client_.async_request(http::verb::post, token_path_, body, headers);
-        error_code ec;
-        auto v = json::parse(res.body, ec);
-        const auto* o = !ec ? v.if_object() : nullptr;
-        const auto* access = o != nullptr ? o->if_contains("access_token") : nullptr;
-        const auto* expires = o != nullptr ? o->if_contains("expires_in") : nullptr;
-        if (res.status == 200 && access != nullptr && access->is_string()) {
-            token_ = std::string(access->as_string());
-            const std::int64_t seconds =
-                expires != nullptr && expires->is_int64() ? expires->as_int64() : 3600;
-            refresh_at_ = Clock::now() + std::chrono::seconds(seconds) - kEarly;
-            if (refresh_at_ <= Clock::now()) {
-                refresh_at_ = Clock::now() + std::chrono::seconds(seconds) / 2;
-            }
+        // Google's error text (invalid_grant: clock, signature, deleted key) helps the
+        // operator.
+        TokenAnswer answer = read_token_answer(res.status, res.body);
+        if (!answer.token.empty()) {
+            token_ = std::move(answer.token);
+            refresh_at_ = refresh_time(Clock::now(), answer.lifetime);
             failure_.clear();
         } else {
-            // Google's error text (invalid_grant: clock, signature, deleted key) helps the
-            // operator; it holds no secret.
-            const auto* e = o != nullptr ? o->if_contains("error_description") : nullptr;
-            failure = "token endpoint answered " + std::to_string(res.status) +
-                      (e != nullptr && e->is_string() ? ": " + std::string(e->as_string()) : "");
+            failure = std::move(answer.failure);
         }
     } catch (const boost::system::system_error& e) {
         failure = std::string("token endpoint unreachable: ") + e.code().message();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/net.hpp"
@@ -20,6 +21,20 @@ class TokenError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// What the token endpoint answered: the access token and how long it lives, or why there
+// is none (Google's error_description when it gave one; it holds no secret).
+struct TokenAnswer {
+    std::string token;  // empty: see failure
+    std::chrono::seconds lifetime{3600};
+    std::string failure;
+};
+[[nodiscard]] TokenAnswer read_token_answer(int status, std::string_view body);
+
+// When a token of `lifetime` got at `now` is refreshed: five minutes before it expires, or
+// halfway through a shorter life.
+[[nodiscard]] std::chrono::steady_clock::time_point refresh_time(
+    std::chrono::steady_clock::time_point now, std::chrono::seconds lifetime);
 
 class TokenSource {
 public:

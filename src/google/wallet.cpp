@@ -39,6 +39,51 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
+std::string error_message(std::string_view body) {
+    error_code ec;
+    auto v = json::parse(body, ec);
+    const auto* e = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
+    const auto* m =
+        e != nullptr && e->is_object() ? e->as_object().if_contains("message") : nullptr;
+    return m != nullptr && m->is_string() ? std::string(m->as_string())
+                                          : std::string(body.substr(0, 200));
+}
+
+std::optional<json::array> messages_to_keep(std::string_view object_json, std::string_view id,
+                                            std::string_view now_iso) {
+    error_code ec;
+    auto v = json::parse(object_json, ec);
+    const auto* list = !ec && v.is_object() ? v.as_object().if_contains("messages") : nullptr;
+    if (list == nullptr || !list->is_array()) {
+        return std::nullopt;
+    }
+    json::array keep;
+    for (auto it = list->as_array().rbegin(); it != list->as_array().rend() && keep.size() < 5;
+         ++it) {
+        if (!it->is_object()) {
+            continue;
+        }
+        const auto& msg = it->as_object();
+        if (const auto* mid = msg.if_contains("id");
+            mid != nullptr && mid->is_string() && mid->as_string() == id) {
+            return std::nullopt;  // already there
+        }
+        const auto* end = msg.if_contains("displayInterval");
+        const json::value* date = nullptr;
+        if (end != nullptr && end->is_object()) {
+            if (const auto* e = end->as_object().if_contains("end");
+                e != nullptr && e->is_object()) {
+                date = e->as_object().if_contains("date");
+            }
+        }
+        if (date != nullptr && date->is_string() && std::string_view(date->as_string()) < now_iso) {
+            continue;  // no longer shown
+        }
+        keep.insert(keep.begin(), msg);
+    }
+    return keep;
+}
+
 Wallet::Wallet(net::any_io_executor executor, const config::GoogleConfig& config,
                std::string public_url)
     : issuer_(config.issuer_id),
@@ -108,14 +153,7 @@ net::awaitable<Outcome> Wallet::call(http::verb method, const std::string& path,
             *response_body = res.body;
         }
         if (!out.ok()) {
-            // Google's envelope: {"error":{"code":..,"message":"..."}}.
-            error_code ec;
-            auto v = json::parse(res.body, ec);
-            const auto* e = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
-            const auto* m =
-                e != nullptr && e->is_object() ? e->as_object().if_contains("message") : nullptr;
-            out.message = m != nullptr && m->is_string() ? std::string(m->as_string())
-                                                         : res.body.substr(0, 200);
+            out.message = error_message(res.body);
         }
         co_return out;
     }
@@ -190,8 +228,7 @@ net::awaitable<Outcome> Wallet::async_add_message(const domain::Program& p, cons
                          {"body", m.body},
                          {"messageType", m.notify ? "TEXT_AND_NOTIFY" : "TEXT"}};
     if (m.end_seconds > 0) {
-        message["displayInterval"] = {
-            {"end", {{"date", format_iso8601(SysTime(std::chrono::seconds(m.end_seconds)))}}}};
+        message["displayInterval"] = {{"end", {{"date", format_iso8601_unix(m.end_seconds)}}}};
     }
     const json::object body{{"message", message}};
     const std::string path = "/loyaltyObject/" + object_id(c);
@@ -227,38 +264,12 @@ net::awaitable<Outcome> Wallet::prune_messages(const std::string& path, const st
     if (!got.ok()) {
         co_return got;
     }
-    error_code ec;
-    auto v = json::parse(text, ec);
-    const auto* list = !ec && v.is_object() ? v.as_object().if_contains("messages") : nullptr;
-    if (list == nullptr || !list->is_array()) {
+    const std::string now = format_iso8601(SysTime(std::chrono::system_clock::now()));
+    auto keep = messages_to_keep(text, id, now);
+    if (!keep) {
         co_return Outcome{200, {}};
     }
-    json::array keep;
-    const std::string now = format_iso8601(SysTime(std::chrono::system_clock::now()));
-    for (auto it = list->as_array().rbegin(); it != list->as_array().rend() && keep.size() < 5;
-         ++it) {
-        if (!it->is_object()) {
-            continue;
-        }
-        const auto& msg = it->as_object();
-        if (const auto* mid = msg.if_contains("id");
-            mid != nullptr && mid->is_string() && mid->as_string() == id) {
-            co_return Outcome{200, {}};  // already there
-        }
-        const auto* end = msg.if_contains("displayInterval");
-        const json::value* date = nullptr;
-        if (end != nullptr && end->is_object()) {
-            if (const auto* e = end->as_object().if_contains("end");
-                e != nullptr && e->is_object()) {
-                date = e->as_object().if_contains("date");
-            }
-        }
-        if (date != nullptr && date->is_string() && std::string(date->as_string()) < now) {
-            continue;  // no longer shown
-        }
-        keep.insert(keep.begin(), msg);
-    }
-    const json::object patch{{"messages", std::move(keep)}};
+    const json::object patch{{"messages", std::move(*keep)}};
     co_return co_await call(http::verb::patch, path, &patch);
 }
 

@@ -6,9 +6,12 @@
 // deleted at Google and saved cards outlive our rows (pitfall 12). A 401 drops the access
 // token and retries once. Thread-safe.
 #include <boost/asio/ssl/context.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/net.hpp"
 #include "config/config.hpp"
@@ -24,6 +27,17 @@ struct Outcome {
     std::string message;  // Google's error message, or why it was not reached
     [[nodiscard]] bool ok() const { return status >= 200 && status < 300; }
 };
+
+// Google's error envelope {"error":{"code":..,"message":"..."}}: the message, else the
+// body's first 200 bytes.
+[[nodiscard]] std::string error_message(std::string_view body);
+
+// Pruning before addMessage: from the object's JSON, the messages to keep (the newest five
+// still shown at `now_iso`, oldest first), or nullopt when nothing is to change (no message
+// list, or the message `id` is there already).
+[[nodiscard]] std::optional<boost::json::array> messages_to_keep(std::string_view object_json,
+                                                                 std::string_view id,
+                                                                 std::string_view now_iso);
 
 class Wallet {
 public:

@@ -20,7 +20,7 @@ std::string event_json(const storage::EventRecord& e) {
     return json::serialize(
         json::object{{"id", e.id},
                      {"type", e.kind},
-                     {"createdAt", format_iso8601(SysTime(std::chrono::seconds(e.created_at)))},
+                     {"createdAt", format_iso8601_unix(e.created_at)},
                      {"data", ec ? json::value(json::object{}) : std::move(data)}});
 }
 

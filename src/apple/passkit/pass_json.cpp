@@ -65,12 +65,11 @@ void add_offer_back_fields(const domain::Design& d, const domain::Card& card, js
     offer["value"] = card.offer_link.empty() ? card.offer : card.offer + "\n" + card.offer_link;
     back.push_back(std::move(offer));
     if (card.offer_expires_at > 0 && !has_key(d, "campaignOfferEnds")) {
-        back.push_back(json::object{
-            {"key", "campaignOfferEnds"},
-            {"label", "Valid until"},
-            {"value", format_iso8601(SysTime(std::chrono::milliseconds(card.offer_expires_at)))},
-            {"dateStyle", "PKDateStyleMedium"},
-            {"timeStyle", "PKDateStyleShort"}});
+        back.push_back(json::object{{"key", "campaignOfferEnds"},
+                                    {"label", "Valid until"},
+                                    {"value", format_iso8601_unix_ms(card.offer_expires_at)},
+                                    {"dateStyle", "PKDateStyleMedium"},
+                                    {"timeStyle", "PKDateStyleShort"}});
     }
 }
 

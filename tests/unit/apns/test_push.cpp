@@ -67,6 +67,23 @@ BOOST_AUTO_TEST_CASE(parse_error_body_leaves_garbage_alone) {
     BOOST_TEST(r.reason == "kept");
 }
 
+// Found by fuzz_apns_response: a timestamp beyond int64 (as a double or an unsigned) was
+// converted anyway (undefined for the double, a negative time for the unsigned).
+BOOST_AUTO_TEST_CASE(parse_error_body_ignores_a_timestamp_out_of_range) {
+    for (const char* body : {R"({"reason":"Unregistered","timestamp":9.3e18})",
+                             R"({"reason":"Unregistered","timestamp":-1e300})",
+                             R"({"reason":"Unregistered","timestamp":18446744073709551615})"}) {
+        PushResult r = result(410);
+        BOOST_TEST(parse_error_body(body, r));
+        BOOST_TEST(r.reason == "Unregistered");
+        BOOST_TEST(!r.timestamp_ms.has_value(), body);
+    }
+    PushResult fraction = result(410);
+    BOOST_TEST(parse_error_body(R"({"timestamp":1700000000123.0})", fraction));
+    BOOST_REQUIRE(fraction.timestamp_ms.has_value());
+    BOOST_TEST(*fraction.timestamp_ms == 1700000000123);
+}
+
 BOOST_AUTO_TEST_CASE(token_prefix_never_shows_the_whole_token) {
     BOOST_TEST(token_prefix("0123456789abcdef0123") == "01234567...");
     BOOST_TEST(token_prefix("abcd") == "ab...");

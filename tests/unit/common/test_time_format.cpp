@@ -12,6 +12,14 @@ BOOST_AUTO_TEST_CASE(iso8601_without_fractions) {
     BOOST_TEST(format_iso8601(t + std::chrono::milliseconds(123)) == "2025-11-24T16:00:00Z");
 }
 
+BOOST_AUTO_TEST_CASE(iso8601_of_unix_times_beyond_2262) {
+    BOOST_TEST(format_iso8601_unix(1764000000) == "2025-11-24T16:00:00Z");
+    BOOST_TEST(format_iso8601_unix(0) == "1970-01-01T00:00:00Z");
+    BOOST_TEST(format_iso8601_unix(253402300799) == "9999-12-31T23:59:59Z");
+    BOOST_TEST(format_iso8601_unix_ms(253402300799999) == "9999-12-31T23:59:59Z");
+    BOOST_TEST(format_iso8601_unix_ms(-1) == "1969-12-31T23:59:59Z");
+}
+
 BOOST_AUTO_TEST_CASE(http_dates_round_trip) {
     BOOST_TEST(format_http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
     BOOST_TEST(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").value() == 784111777);

@@ -67,6 +67,22 @@ BOOST_AUTO_TEST_CASE(errors_name_the_key) {
     BOOST_TEST(error_of("[apns]\nclaim_lease_ms = 10\n").find("apns.claim_lease_ms") == 0u);
 }
 
+// Found by fuzz_config: the TOML parser's error quoted the character it saw, a newline
+// included, and values were quoted as given, so the "one line on stderr" (exit status 2)
+// could be several, or forge a log line.
+BOOST_AUTO_TEST_CASE(errors_are_one_line) {
+    const std::string syntax = error_of("[log]\nlevel = f\n");
+    BOOST_TEST(syntax.find("test.toml:2") == 0u);
+    BOOST_TEST(syntax.find('\n') == std::string::npos, syntax);
+    const std::string value = error_of("", {{"CARDSMITH_SERVER_THREADS", "4\nfake: line\r"}});
+    BOOST_TEST(value.find("CARDSMITH_SERVER_THREADS") == 0u);
+    BOOST_TEST(value.find('\n') == std::string::npos, value);
+    BOOST_TEST(value.find('\r') == std::string::npos, value);
+    BOOST_TEST(value.find("4\\nfake: line\\r") != std::string::npos, value);  // shown escaped
+    const std::string listen = error_of("[server]\nlisten = \"a\\u0001b\"\n");
+    BOOST_TEST(listen.find("\\x01") != std::string::npos, listen);
+}
+
 BOOST_AUTO_TEST_CASE(instance_name_and_sync) {
     auto c = parse("[server]\ninstance = \"app-1\"\nsync_interval = 2\n", "t",
                    {{"CARDSMITH_APNS_CLAIM_LEASE_MS", "5000"}});

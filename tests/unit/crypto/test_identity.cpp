@@ -398,6 +398,19 @@ BOOST_AUTO_TEST_CASE(certificate_must_be_valid_now) {
     static_cast<void>(accepted(issue_from_wwdr(kPassSubject).upload()));
 }
 
+// RFC 5280 §4.1.2.5: a certificate without a well-defined end says 99991231235959Z. Its
+// end overflowed system_clock's nanoseconds (after 2262) into a date in the past.
+BOOST_AUTO_TEST_CASE(certificate_valid_until_9999_is_accepted) {
+    const Issued forever = issue_from_wwdr(kPassSubject);
+    BOOST_REQUIRE(
+        ASN1_TIME_set_string_X509(X509_getm_notAfter(forever.cert.get()), "99991231235959Z") == 1);
+    BOOST_REQUIRE(X509_sign(forever.cert.get(), pki_key("wwdr.key").get(), EVP_sha256()) > 0);
+    const cc::CertificateInfo info = cc::inspect_certificate(forever.cert.get());
+    BOOST_TEST((info.not_after > Clock::now() + std::chrono::days(365 * 200)));
+    const cc::CheckedIdentity checked = accepted(forever.upload());
+    BOOST_TEST((checked.not_after > Clock::now() + std::chrono::days(365 * 200)));
+}
+
 BOOST_AUTO_TEST_CASE(ids_must_match_the_certificate) {
     cc::IdentityUpload upload = good_upload();
     upload.pass_type_id = "pass.c.d";

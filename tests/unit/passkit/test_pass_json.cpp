@@ -95,4 +95,22 @@ BOOST_AUTO_TEST_CASE(card_offer_overrides_default) {
     BOOST_TEST(field(pass, "primaryFields", 0).at("value").as_string() == "Double points today");
 }
 
+// Found by fuzz_pass: an offer ending after 2262 (a campaign's expiresAt may be any later
+// date) overflowed system_clock's nanoseconds while its end date was written.
+BOOST_AUTO_TEST_CASE(offer_end_date_any_year) {
+    auto c = card();
+    c.offer = "Double points";
+    for (auto [ms, date] : {std::pair{std::int64_t{1'767'225'600'000}, "2026-01-01T00:00:00Z"},
+                            std::pair{std::int64_t{14'293'651'161'088}, "2422-12-12T18:39:21Z"},
+                            std::pair{std::int64_t{253'402'300'799'000}, "9999-12-31T23:59:59Z"}}) {
+        c.offer_expires_at = ms;
+        auto pass =
+            json::parse(passkit::render_pass_json({"p", "t", "u"}, program(), c)).as_object();
+        const auto& back = pass.at("storeCard").at("backFields").as_array();
+        BOOST_REQUIRE(back.size() >= 2u);
+        BOOST_TEST(back.at(1).at("key").as_string() == "campaignOfferEnds");
+        BOOST_TEST(back.at(1).at("value").as_string() == date);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
