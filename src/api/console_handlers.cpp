@@ -1,7 +1,8 @@
 // The merchant console (GET /console, its script and stylesheet) and the program list it
 // starts from (GET /api/v1/programs). The console is a static page: it signs in with a
 // merchant API key typed by the user and calls the JSON API with it, so its handlers only
-// serve bytes with the right security headers.
+// serve bytes with the page's Content-Security-Policy (the server adds nosniff and the
+// other common headers, http/security_headers.hpp).
 #include <boost/json.hpp>
 
 #include "api/handlers.hpp"
@@ -20,7 +21,6 @@ Response asset_response(const RequestContext& rc, std::string_view content_type,
                                            std::string(body), rc.request.version());
     // The page links it with ?v=<hash of the text>: cache for good.
     res.set(http::field::cache_control, "public, max-age=31536000, immutable");
-    res.set("X-Content-Type-Options", "nosniff");
     return res;
 }
 
@@ -31,8 +31,6 @@ net::awaitable<Response> handle_console_page(ApiContext&, RequestContext& rc) {
     auto res = http_server::bytes_response(http::status::ok, "text/html; charset=utf-8",
                                            web::render_console_page(), rc.request.version());
     res.set("Content-Security-Policy", std::string(web::kConsoleContentSecurityPolicy));
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Referrer-Policy", "no-referrer");
     // Revalidated every time, so a new server's asset hashes reach the browser at once.
     res.set(http::field::cache_control, "no-cache");
     res.set("X-Robots-Tag", "noindex");

@@ -387,7 +387,6 @@ net::awaitable<Response> handle_design_image(ApiContext& ctx, RequestContext& rc
     auto res = http_server::bytes_response(http::status::ok, "image/png", std::move(*image),
                                            rc.request.version());
     res.set(http::field::cache_control, "private, max-age=3600");
-    res.set("X-Content-Type-Options", "nosniff");
     co_return res;
 }
 

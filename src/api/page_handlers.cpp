@@ -46,7 +46,6 @@ net::awaitable<Response> handle_stylesheet(ApiContext&, RequestContext& rc) {
                                     std::string(web::stylesheet()), rc.request.version());
     // The pages link it with ?v=<hash of the text>: cache for good.
     res.set(http::field::cache_control, "public, max-age=31536000, immutable");
-    res.set("X-Content-Type-Options", "nosniff");
     co_return res;
 }
 
@@ -93,7 +92,6 @@ net::awaitable<Response> handle_program_image(ApiContext& ctx, RequestContext& r
     // A version's images never change: its URL may be cached for good.
     res.set(http::field::cache_control,
             versioned ? "public, max-age=31536000, immutable" : "public, max-age=300");
-    res.set("X-Content-Type-Options", "nosniff");
     co_return res;
 }
 
@@ -123,7 +121,6 @@ net::awaitable<Response> handle_join_qr(ApiContext& ctx, RequestContext& rc, boo
                                           rc.request.version());
     }
     res.set(http::field::cache_control, "public, max-age=3600");
-    res.set("X-Content-Type-Options", "nosniff");
     co_return res;
 }
 
@@ -219,7 +216,6 @@ net::awaitable<Response> handle_google_save(ApiContext& ctx, RequestContext& rc)
     Response res{http::status::found, rc.request.version()};
     res.set(http::field::location, ctx.google->save_url(program, card));
     res.set(http::field::cache_control, "no-store");
-    res.set("Referrer-Policy", "no-referrer");
     co_return res;
 }
 

@@ -32,8 +32,6 @@ http_server::Response html_page(http::status status, std::string body,
                                            style_nonce +
                                            "'; img-src 'self' data:; form-action 'self'; "
                                            "base-uri 'none'; frame-ancestors 'none'");
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("Referrer-Policy", "no-referrer");
     return res;
 }
 

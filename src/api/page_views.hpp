@@ -1,7 +1,8 @@
 #pragma once
 // What the public pages share: the program's look for the web renderers and the HTML
-// response with its security headers (a CSP that allows no script, the page's <style>
-// by nonce).
+// response with its Content-Security-Policy (no script at all, the page's <style> by
+// nonce, forms to this server only, never framed). nosniff, Referrer-Policy and HSTS are
+// the server's, on every response (http/security_headers.hpp).
 #include <string>
 #include <string_view>
 

@@ -5,42 +5,12 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <string_view>
-#include <vector>
 
 #include "common/net.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/pem.hpp"
 
 namespace cardsmith::apns {
-namespace {
-
-// Every certificate of a PEM file, in order (an intermediate, or several).
-std::vector<crypto::X509Ptr> load_chain(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw crypto::CryptoError(file.string() + ": cannot open file");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    const std::string pem = std::move(text).str();
-    static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-    std::vector<crypto::X509Ptr> chain;
-    for (auto at = pem.find(kBegin); at != std::string::npos;) {
-        const auto next = pem.find(kBegin, at + kBegin.size());
-        const auto block = std::string_view(pem).substr(at, next - at);
-        chain.push_back(crypto::parse_certificate_pem(block, file.string()));
-        at = next;
-    }
-    if (chain.empty()) {
-        throw crypto::CryptoError(file.string() + ": no PEM certificate");
-    }
-    return chain;
-}
-
-}  // namespace
 
 Credentials Credentials::from_files(const std::filesystem::path& cert_file,
                                     const std::filesystem::path& key_file,
@@ -49,7 +19,7 @@ Credentials Credentials::from_files(const std::filesystem::path& cert_file,
     out.cert = crypto::load_certificate_file(cert_file);
     out.key = crypto::load_private_key_file(key_file);
     if (!chain_file.empty()) {
-        out.chain = load_chain(chain_file);
+        out.chain = crypto::load_certificate_chain_file(chain_file);
     }
     return out;
 }

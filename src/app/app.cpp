@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +32,7 @@
 #include "google/wallet.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "http/server_tls.hpp"
 #include "marketing/campaign_runner.hpp"
 #include "marketing/rollout_runner.hpp"
 #include "marketing/webhook_sender.hpp"
@@ -78,6 +80,87 @@ std::shared_ptr<const crypto::PassSigner> load_signer(const config::AppleConfig&
         throw StartupError("apple.cert: the pass certificate expired (" + a.cert + ")");
     }
     return signer;
+}
+
+// The host of an http(s) URL ("cards.example.com", "127.0.0.1", "::1"), or "".
+std::string url_host(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) {
+        return {};
+    }
+    auto authority = url.substr(scheme + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (authority.starts_with('[')) {
+        return std::string(authority.substr(1, authority.find(']') - 1));
+    }
+    return std::string(authority.substr(0, authority.rfind(':')));
+}
+
+// server.tls_cert / server.tls_key → the listener's TLS context (http/server_tls.hpp). The
+// key is read by crypto::load_private_key_file like every other key file, so the same
+// rules apply to it. Problems that stop the start name the key at fault; a certificate
+// that does not fit public_url's host or expires within 30 days is only logged, since the
+// operator may be in the middle of a renewal (SIGHUP loads the new files).
+std::shared_ptr<net::ssl::context> load_server_tls(const config::ServerConfig& s) {
+    const char* key = "server.tls_cert";
+    try {
+        auto chain = crypto::load_certificate_chain_file(s.tls_cert);
+        key = "server.tls_key";
+        auto private_key = crypto::load_private_key_file(s.tls_key);
+        if (!crypto::key_matches_certificate(chain.front().get(), private_key.get())) {
+            throw StartupError("server.tls_key: " + s.tls_key +
+                               " is not the private key of the first certificate in " + s.tls_cert);
+        }
+        key = "server.tls_cert";
+        const auto info = crypto::inspect_certificate(chain.front().get());
+        const auto days = std::chrono::duration_cast<std::chrono::hours>(
+                              info.not_after - std::chrono::system_clock::now())
+                              .count() /
+                          24;
+        if (days < 30) {
+            log::warn(
+                days < 0 ? "server TLS certificate expired" : "server TLS certificate expires soon",
+                {{"file", s.tls_cert}, {"days_left", std::to_string(days)}});
+        }
+        const std::string host = url_host(s.public_url);
+        error_code not_ip;
+        (void)net::ip::make_address(host, not_ip);
+        const int fits =
+            not_ip ? X509_check_host(chain.front().get(), host.data(), host.size(), 0, nullptr)
+                   : X509_check_ip_asc(chain.front().get(), host.c_str(), 0);
+        if (fits != 1) {
+            log::warn("server TLS certificate does not name the host of server.public_url",
+                      {{"file", s.tls_cert}, {"host", host}, {"subject", info.subject}});
+        }
+        std::vector<X509*> intermediates;
+        for (std::size_t i = 1; i < chain.size(); ++i) {
+            intermediates.push_back(chain[i].get());
+        }
+        return http_server::make_server_tls(chain.front().get(), intermediates, private_key.get());
+    } catch (const crypto::CryptoError& e) {
+        throw StartupError(std::string(key) + ": " + e.what());
+    } catch (const http_server::TlsSetupError& e) {
+        throw StartupError(std::string(key) + ": " + e.what());
+    }
+}
+
+// SIGHUP: the TLS files again (a renewed certificate) for new connections; open ones keep
+// theirs. A bad file is logged and the current certificate stays.
+void reload_server_tls_on_sighup(const std::shared_ptr<net::signal_set>& hup,
+                                 const config::ServerConfig& s, http_server::Server& server) {
+    hup->async_wait([hup, &s, &server](const error_code& ec, int) {
+        if (ec) {
+            return;
+        }
+        try {
+            server.set_tls(load_server_tls(s));
+            log::info("server TLS certificate reloaded", {{"file", s.tls_cert}});
+        } catch (const std::exception& e) {
+            log::error("server TLS certificate not reloaded; the previous one stays",
+                       {{"problem", e.what()}});
+        }
+        reload_server_tls_on_sighup(hup, s, server);
+    });
 }
 
 // Logs every identity whose certificate has fewer than 30 days left (at start, then daily).
@@ -226,6 +309,7 @@ struct App::Impl {
     std::unique_ptr<api::AbuseLimits> limits;
     http_server::Router router;
     std::unique_ptr<http_server::Server> server;
+    std::shared_ptr<net::ssl::context> server_tls;  // server.tls_*: null for plain HTTP
     std::shared_ptr<push::ApnsSender> default_sender;
     std::shared_ptr<push::Dispatcher> dispatcher;
     std::shared_ptr<marketing::RolloutRunner> rollouts;
@@ -522,6 +606,12 @@ App::App(config::Config cfg) {
     log::set_level(level);
     auto signer = load_signer(cfg.apple);
     auto templates = load_templates(cfg.templates_dir);
+    std::shared_ptr<net::ssl::context> server_tls;
+    if (cfg.server.tls()) {
+        server_tls = load_server_tls(cfg.server);
+    }
+    // With TLS on, config refused an http:// public_url already (the listener would not
+    // answer it); without, http:// is the development set-up this warns about.
     if (cfg.server.public_url.rfind("http://", 0) == 0) {
         log::warn(
             "server.public_url is http://: Wallet only talks to HTTPS web services unless "
@@ -538,6 +628,7 @@ App::App(config::Config cfg) {
         throw StartupError(std::string("storage.url: ") + e.what());
     }
     auto& s = *impl;
+    s.server_tls = std::move(server_tls);
 
     std::optional<std::string> admin_hash;
     if (s.cfg.admin_key) {
@@ -827,6 +918,7 @@ int App::run() {
     opts.body_limit = s.cfg.server.body_limit;
     opts.read_timeout = s.cfg.server.read_timeout;
     opts.idle_timeout = s.cfg.server.idle_timeout;
+    opts.tls = s.server_tls;
     s.server = std::make_unique<http_server::Server>(s.ioc, opts, s.router, s.metrics);
     boost::system::error_code ec;
     auto address = net::ip::make_address(s.cfg.server.listen_host, ec);
@@ -847,7 +939,12 @@ int App::run() {
     log::info("listening", {{"address", bound.address().to_string()},
                             {"port", std::to_string(bound.port())},
                             {"public_url", s.cfg.server.public_url},
+                            {"tls", s.server_tls ? "on" : "off"},
                             {"instance", s.cfg.server.instance}});
+    if (s.server_tls) {
+        auto hup = std::make_shared<net::signal_set>(s.ioc, SIGHUP);
+        reload_server_tls_on_sighup(hup, s.cfg.server, *s.server);
+    }
 
     net::signal_set signals(s.ioc, SIGINT, SIGTERM);
     signals.async_wait([&s](const error_code& err, int sig) {

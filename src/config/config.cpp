@@ -148,6 +148,8 @@ const std::vector<KeySpec>& specs() {
              }
              c.server.instance = std::move(name);
          }},
+        {"server", "tls_cert", str_in(&Config::server, &ServerConfig::tls_cert)},
+        {"server", "tls_key", str_in(&Config::server, &ServerConfig::tls_key)},
         {"storage", "url",
          [](Config& c, const Raw& v, const std::string& k) {
              std::string u = as_string(v, k);
@@ -332,6 +334,24 @@ std::string one_line(std::string_view text) {
     return out;
 }
 
+// Keys that only make sense together, checked once the file and the environment are in.
+void check_tls(const ServerConfig& s) {
+    if (s.tls_cert.empty() != s.tls_key.empty()) {
+        fail(s.tls_cert.empty() ? "server.tls_cert" : "server.tls_key",
+             std::string("must be set together with ") +
+                 (s.tls_cert.empty() ? "server.tls_key" : "server.tls_cert") +
+                 " (both for HTTPS, neither for plain HTTP)");
+    }
+    // The listener then speaks HTTPS only: http:// links in passes, pages and QR codes
+    // would point at a port that does not answer them.
+    if (s.tls() && s.public_url.rfind("http://", 0) == 0) {
+        fail("server.public_url",
+             "must be https:// when server.tls_cert and server.tls_key are set (the listener "
+             "speaks HTTPS only), got '" +
+                 s.public_url + "'");
+    }
+}
+
 }  // namespace
 
 ConfigError::ConfigError(const std::string& message) : std::runtime_error(one_line(message)) {}
@@ -382,6 +402,7 @@ Config parse(std::string_view toml_text, const std::string& origin, const Enviro
             spec.set(cfg, Raw{it->second}, it->first);
         }
     }
+    check_tls(cfg.server);
     return cfg;
 }
 

@@ -44,6 +44,11 @@ struct ServerConfig {
     // restart takes back only its own). Empty: "<host name>:<listen port>", stable across
     // restarts on one machine and distinct for two instances on it.
     std::string instance;
+    // PEM files: when both are set the listener speaks HTTPS only (the certificate file
+    // holds the server certificate first, then its intermediates). Both or neither.
+    std::string tls_cert;
+    std::string tls_key;
+    [[nodiscard]] bool tls() const { return !tls_cert.empty() && !tls_key.empty(); }
 };
 
 struct StorageConfig {

@@ -204,4 +204,20 @@ std::string check_issued_by(X509* cert, X509* intermediate) {
     return {};
 }
 
+std::vector<X509Ptr> load_certificate_chain_file(const std::filesystem::path& path) {
+    const std::string pem = read_file(path);
+    static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+    std::vector<X509Ptr> chain;
+    for (auto at = pem.find(kBegin); at != std::string::npos;) {
+        const auto next = pem.find(kBegin, at + kBegin.size());
+        const auto block = std::string_view(pem).substr(at, next - at);
+        chain.push_back(parse_certificate_pem(block, path.string()));
+        at = next;
+    }
+    if (chain.empty()) {
+        throw CryptoError(path.string() + ": no PEM certificate");
+    }
+    return chain;
+}
+
 }  // namespace cardsmith::crypto

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/openssl_ptr.hpp"
 
@@ -36,5 +37,10 @@ struct CertificateInfo {
 // purpose (Apple's pass EKU is not a standard purpose). Returns an empty string when
 // fine, else a short reason.
 [[nodiscard]] std::string check_issued_by(X509* cert, X509* intermediate);
+
+// Every certificate of a PEM file, in file order (a server certificate and its
+// intermediates, or a chain of intermediates). Throws CryptoError naming the file when it
+// cannot be read, holds no certificate, or one block does not parse.
+[[nodiscard]] std::vector<X509Ptr> load_certificate_chain_file(const std::filesystem::path& path);
 
 }  // namespace cardsmith::crypto

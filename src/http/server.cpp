@@ -36,11 +36,16 @@ void admit(const std::shared_ptr<ServerState>& state, tcp::socket socket) {
                    {"limit", std::to_string(state->options.max_connections)}});
         return;
     }
-    std::shared_ptr<Session> session;
+    std::shared_ptr<SessionBase> session;
     {
         std::lock_guard lock(state->mutex);
         const std::uint64_t id = ++state->next_session_id;
-        session = std::make_shared<Session>(state, std::move(socket), id);
+        if (state->tls) {
+            session =
+                std::make_shared<Session<TlsStream>>(state, std::move(socket), id, state->tls);
+        } else {
+            session = std::make_shared<Session<PlainStream>>(state, std::move(socket), id, nullptr);
+        }
         state->sessions.emplace(id, session);
         state->active.fetch_add(1);
     }
@@ -78,8 +83,8 @@ void ServerState::session_ended(std::uint64_t id) {
     }
 }
 
-std::vector<std::shared_ptr<Session>> ServerState::live_sessions() {
-    std::vector<std::shared_ptr<Session>> out;
+std::vector<std::shared_ptr<SessionBase>> ServerState::live_sessions() {
+    std::vector<std::shared_ptr<SessionBase>> out;
     std::lock_guard lock(mutex);
     for (const auto& [id, weak] : sessions) {
         if (auto session = weak.lock()) {
@@ -189,5 +194,12 @@ void Server::stop(std::chrono::milliseconds grace, std::function<void()> on_drai
 }
 
 std::size_t Server::active_connections() const { return state_->active.load(); }
+
+void Server::set_tls(std::shared_ptr<net::ssl::context> tls) {
+    CARDSMITH_CHECK(tls != nullptr);
+    std::lock_guard lock(state_->mutex);
+    CARDSMITH_CHECK(state_->tls != nullptr);  // plain HTTP does not turn into HTTPS
+    state_->tls = std::move(tls);
+}
 
 }  // namespace cardsmith::http_server

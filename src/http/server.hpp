@@ -4,11 +4,14 @@
 // idle deadlines, header and body limits (the body limit is chosen per route after the
 // header is read; an oversized body gets a 413 JSON answer, then the connection closes),
 // one access-log line per request (no Authorization header, no query string values),
-// and request metrics. Handlers returning or throwing are caught per request: an
-// exception gives a 500 JSON error and a log line.
+// request metrics, and the security headers of http/security_headers.hpp on every response.
+// Handlers returning or throwing are caught per request: an exception gives a 500 JSON
+// error and a log line. With ServerOptions::tls the same sessions run over TLS (the
+// listener then speaks HTTPS only).
 //
 // Owned by `app`; runs on the io_context it is given (one io_context, many threads).
 // start()/stop() from any thread.
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -28,6 +31,9 @@ struct ServerOptions {
     std::chrono::seconds idle_timeout{60};  // keep-alive wait for the next request
     std::chrono::seconds write_timeout{30};
     std::size_t max_connections = 10000;
+    // Set: the listener speaks HTTPS only (http/server_tls.hpp makes it), handshake under
+    // read_timeout, and responses carry Strict-Transport-Security. Null: plain HTTP.
+    std::shared_ptr<net::ssl::context> tls;
 };
 
 class Server {
@@ -47,6 +53,10 @@ public:
     void stop(std::chrono::milliseconds grace, std::function<void()> on_drained);
 
     [[nodiscard]] std::size_t active_connections() const;
+
+    // A new TLS context (a renewed certificate) for connections accepted from now on;
+    // those already open keep theirs. Only for a server started with options.tls. Any thread.
+    void set_tls(std::shared_ptr<net::ssl::context> tls);
 
 private:
     struct State;

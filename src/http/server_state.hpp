@@ -1,6 +1,7 @@
 #pragma once
 // Private to the http module: the state a Server shares with its listener and sessions.
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +18,7 @@
 
 namespace cardsmith::http_server::detail {
 
-class Session;
+class SessionBase;
 
 // Shared (shared_ptr) by the Server, the listener coroutine and every session, so the Server
 // object may go away while coroutines wind down. The router and metrics are owned by `app`
@@ -32,7 +33,8 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
           metrics(m),
           strand(net::make_strand(io)),
           acceptor(strand),
-          grace_timer(strand) {}
+          grace_timer(strand),
+          tls(opts.tls) {}
 
     // Any thread: a session is over (its coroutine has finished).
     void session_ended(std::uint64_t id);
@@ -41,7 +43,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     // Strand: runs the drain callbacks once, when no session is left or the grace expired.
     void finish_drain();
     // Sessions currently alive (any thread).
-    [[nodiscard]] std::vector<std::shared_ptr<Session>> live_sessions();
+    [[nodiscard]] std::vector<std::shared_ptr<SessionBase>> live_sessions();
 
     net::io_context& ioc;
     const ServerOptions options;
@@ -56,8 +58,11 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::atomic<std::size_t> active{0};  // sessions alive
 
     std::mutex mutex;
-    std::uint64_t next_session_id = 0;                                   // under mutex
-    std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;  // under mutex
+    std::uint64_t next_session_id = 0;                                       // under mutex
+    std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;  // under mutex
+    // Under mutex: the TLS context new connections get (options.tls, then what set_tls()
+    // gave); null: plain HTTP. Sessions keep the one they started with.
+    std::shared_ptr<net::ssl::context> tls;
 
     bool stop_started = false;                           // strand
     bool drained = false;                                // strand

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/url/parse.hpp>
 #include <cstdio>
@@ -14,12 +16,14 @@
 #include "common/random.hpp"
 #include "http/query.hpp"
 #include "http/response.hpp"
+#include "http/security_headers.hpp"
 
 namespace cardsmith::http_server::detail {
 namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 4096;
+constexpr std::chrono::seconds kTlsShutdownTimeout{1};
 
 std::string endpoint_string(const tcp::endpoint& ep) {
     const std::string address = ep.address().to_string();
@@ -42,7 +46,8 @@ bool is_quiet(error_code ec) {
            ec == net::error::connection_aborted || ec == net::error::operation_aborted ||
            ec == net::error::broken_pipe || ec == net::error::not_connected ||
            ec == net::error::bad_descriptor || ec == beast::error::timeout ||
-           ec == http::error::end_of_stream || ec == http::error::partial_message;
+           ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::ssl::error::stream_truncated;
 }
 
 bool is_parse_error(error_code ec) {
@@ -69,6 +74,17 @@ std::string method_label(http::verb verb) {
     return verb == http::verb::unknown ? "OTHER" : std::string(http::to_string(verb));
 }
 
+// A bounded label for a failed TLS handshake (metrics must not take arbitrary text).
+std::string_view handshake_failure_reason(error_code ec) {
+    if (ec == beast::error::timeout) {
+        return "timeout";
+    }
+    if (is_quiet(ec)) {
+        return "closed";
+    }
+    return "protocol";  // no shared version or cipher, plain HTTP, not TLS at all...
+}
+
 void log_session_failure(const std::exception_ptr& error, std::uint64_t id) {
     try {
         std::rethrow_exception(error);
@@ -83,22 +99,37 @@ void log_session_failure(const std::exception_ptr& error, std::uint64_t id) {
     }
 }
 
-}  // namespace
-
-Session::Session(std::shared_ptr<ServerState> state, tcp::socket socket, std::uint64_t id)
-    : state_(std::move(state)),
-      executor_(socket.get_executor()),
-      stream_(std::move(socket)),
-      id_(id) {
-    error_code ignored;
-    remote_ = stream_.socket().remote_endpoint(ignored);
+// The stream over an accepted socket: TCP as is, or TLS (server side) over it.
+template <typename Stream>
+Stream make_stream(tcp::socket socket, const std::shared_ptr<net::ssl::context>& tls) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+        return Stream(std::move(socket), *tls);
+    } else {
+        (void)tls;
+        return Stream(std::move(socket));
+    }
 }
 
-void Session::start() {
+}  // namespace
+
+template <typename Stream>
+Session<Stream>::Session(std::shared_ptr<ServerState> state, tcp::socket socket, std::uint64_t id,
+                         std::shared_ptr<net::ssl::context> tls)
+    : state_(std::move(state)),
+      executor_(socket.get_executor()),
+      tls_(std::move(tls)),
+      stream_(make_stream<Stream>(std::move(socket), tls_)),
+      id_(id) {
+    error_code ignored;
+    remote_ = tcp().socket().remote_endpoint(ignored);
+}
+
+template <typename Stream>
+void Session<Stream>::start() {
     running_ = true;
     net::co_spawn(executor_, run(),
                   net::bind_cancellation_slot(
-                      cancel_.slot(), [self = shared_from_this()](std::exception_ptr error) {
+                      cancel_.slot(), [self = this->shared_from_this()](std::exception_ptr error) {
                           self->running_ = false;
                           if (error) {
                               log_session_failure(error, self->id_);
@@ -107,26 +138,37 @@ void Session::start() {
                       }));
 }
 
-void Session::post_stop() {
-    net::post(executor_, [self = shared_from_this()] {
+template <typename Stream>
+void Session<Stream>::post_stop() {
+    net::post(executor_, [self = this->shared_from_this()] {
         if (self->idle_) {
-            self->stream_.cancel();
+            self->tcp().cancel();
         }
     });
 }
 
-void Session::post_force_close() {
-    net::post(executor_, [self = shared_from_this()] {
+template <typename Stream>
+void Session<Stream>::post_force_close() {
+    net::post(executor_, [self = this->shared_from_this()] {
         error_code ignored;
-        self->stream_.socket().close(ignored);
+        self->tcp().socket().close(ignored);
         if (self->running_) {
             self->cancel_.emit(net::cancellation_type::terminal);
         }
     });
 }
 
-net::awaitable<void> Session::run() {
+template <typename Stream>
+net::awaitable<void> Session<Stream>::run() {
     // co_await results go to locals first: GCC 12 miscompiles co_await inside conditions.
+    if constexpr (kTls) {
+        const bool secured = co_await handshake();
+        if (!secured) {
+            error_code ignored;
+            tcp().socket().close(ignored);
+            co_return;
+        }
+    }
     while (!state_->stopping.load()) {
         if (buffer_.size() == 0) {
             const bool arrived = co_await wait_for_request();
@@ -139,12 +181,42 @@ net::awaitable<void> Session::run() {
             break;
         }
     }
-    close();
+    co_await close();
 }
 
-net::awaitable<bool> Session::wait_for_request() {
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::handshake() {
+    if constexpr (kTls) {
+        // Counts as idle: stop() closes a connection that has not sent a request yet. The
+        // read deadline bounds it, so a client that connects and sends nothing is dropped.
+        idle_ = true;
+        tcp().expires_after(state_->options.read_timeout);
+        auto [ec] = co_await stream_.async_handshake(net::ssl::stream_base::server, use_tuple);
+        idle_ = false;
+        if (!ec) {
+            handshake_done_ = true;
+            co_return true;
+        }
+        const std::string reason(handshake_failure_reason(ec));
+        state_->metrics.counter_add(
+            "cardsmith_http_tls_handshake_failures_total",
+            "TLS handshakes that failed, by reason (timeout, closed, protocol).",
+            {{"reason", reason}});
+        // Scanners and plain-HTTP clients cause these all day: info, not a warning.
+        log::info("tls handshake failed", {{"conn", std::to_string(id_)},
+                                           {"remote", endpoint_string(remote_)},
+                                           {"reason", reason},
+                                           {"error", ec.message()}});
+        co_return false;
+    } else {
+        co_return true;
+    }
+}
+
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::wait_for_request() {
     idle_ = true;
-    stream_.expires_after(state_->options.idle_timeout);
+    tcp().expires_after(state_->options.idle_timeout);
     auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
     idle_ = false;
     if (ec) {
@@ -154,13 +226,14 @@ net::awaitable<bool> Session::wait_for_request() {
     co_return true;
 }
 
-net::awaitable<bool> Session::serve_one() {
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::serve_one() {
     Exchange ex{std::chrono::steady_clock::now(), random::hex(8)};
     Parser parser;
     parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         state_->options.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(boost::none);  // chosen per route once the header is known
-    stream_.expires_after(state_->options.read_timeout);
+    tcp().expires_after(state_->options.read_timeout);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
     if (ec) {
         const bool rejected = co_await reject_read(ex, ec, 11);
@@ -194,7 +267,9 @@ net::awaitable<bool> Session::serve_one() {
 
 // Chooses the body limit from the route, answers 413 at once for a declared length over it,
 // sends 100 Continue when asked, then reads the body under the same read deadline.
-net::awaitable<bool> Session::read_body(Exchange& ex, Parser& parser, const Router::Match& match) {
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::read_body(Exchange& ex, Parser& parser,
+                                                const Router::Match& match) {
     const std::size_t limit = match.body_limit != 0 ? match.body_limit : state_->options.body_limit;
     const unsigned version = parser.get().version();
     const auto length = parser.content_length();
@@ -220,7 +295,8 @@ net::awaitable<bool> Session::read_body(Exchange& ex, Parser& parser, const Rout
 }
 
 // A request that could not be read: answer 413/431/400 and close, or close quietly.
-net::awaitable<bool> Session::reject_read(Exchange& ex, error_code ec, unsigned version) {
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::reject_read(Exchange& ex, error_code ec, unsigned version) {
     std::optional<Response> res;
     if (ec == http::error::body_limit) {
         res = error_response(http::status::payload_too_large, "payload_too_large",
@@ -246,7 +322,9 @@ net::awaitable<bool> Session::reject_read(Exchange& ex, error_code ec, unsigned 
     co_return false;
 }
 
-net::awaitable<Response> Session::dispatch(Exchange& ex, Request& req, Router::Match& match) {
+template <typename Stream>
+net::awaitable<Response> Session<Stream>::dispatch(Exchange& ex, Request& req,
+                                                   Router::Match& match) {
     if (match.handler == nullptr) {
         if (match.status == http::status::method_not_allowed) {
             Response res = error_response(http::status::method_not_allowed, "method_not_allowed",
@@ -257,7 +335,7 @@ net::awaitable<Response> Session::dispatch(Exchange& ex, Request& req, Router::M
         co_return error_response(http::status::not_found, "not_found", "no such resource");
     }
     RequestContext ctx{req, std::move(match.params), ex.id, remote_, parse_query(req.target())};
-    stream_.expires_never();  // handlers bound their own waits
+    tcp().expires_never();  // handlers bound their own waits
     try {
         Response res = co_await (*match.handler)(ctx);
         co_return res;
@@ -280,25 +358,28 @@ net::awaitable<Response> Session::dispatch(Exchange& ex, Request& req, Router::M
                              "internal error");
 }
 
-net::awaitable<bool> Session::send(Exchange& ex, Response res, bool keep_alive, bool head) {
+template <typename Stream>
+net::awaitable<bool> Session<Stream>::send(Exchange& ex, Response res, bool keep_alive, bool head) {
     const bool keep = keep_alive && !wants_close(res) && !state_->stopping.load();
     res.keep_alive(keep);
     res.set(http::field::server, "cardsmith");
     res.set("X-Request-Id", ex.id);
+    add_security_headers(res, kTls);
     res.prepare_payload();
     ex.status = res.result_int();
     ex.bytes = res.body().size();
     if (head) {
         res.body().clear();  // Content-Length keeps the size a GET would have
     }
-    stream_.expires_after(state_->options.write_timeout);
+    tcp().expires_after(state_->options.write_timeout);
     auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
     record(ex);
     co_return !ec && keep;
 }
 
 // The access log line and the request metrics. Never headers, bodies or the query string.
-void Session::record(const Exchange& ex) const {
+template <typename Stream>
+void Session<Stream>::record(const Exchange& ex) const {
     const auto elapsed = std::chrono::steady_clock::now() - ex.start;
     if (ex.status != 0) {
         state_->metrics.observe_request(ex.route, method_label(ex.verb), ex.status,
@@ -314,11 +395,12 @@ void Session::record(const Exchange& ex) const {
                        {"ms", format_ms(elapsed)}});
 }
 
-net::awaitable<void> Session::linger() {
+template <typename Stream>
+net::awaitable<void> Session<Stream>::linger() {
     constexpr std::size_t kMaxDiscard = 64 * 1024 * 1024;
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp().expires_after(std::chrono::seconds(2));
     std::array<char, 16 * 1024> sink{};
     std::size_t discarded = 0;
     while (discarded < kMaxDiscard) {
@@ -330,10 +412,24 @@ net::awaitable<void> Session::linger() {
     }
 }
 
-void Session::close() {
+template <typename Stream>
+net::awaitable<void> Session<Stream>::close() {
+    if constexpr (kTls) {
+        // close_notify tells the client the response was not cut short. Waiting for the
+        // peer's own close_notify is courtesy only, so the deadline is short; a socket that
+        // is already closed fails at once. Nothing to close_notify before a handshake.
+        if (handshake_done_) {
+            tcp().expires_after(kTlsShutdownTimeout);
+            auto [ec] = co_await stream_.async_shutdown(use_tuple);
+            (void)ec;
+        }
+    }
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp().socket().close(ignored);
 }
+
+template class Session<PlainStream>;
+template class Session<TlsStream>;
 
 }  // namespace cardsmith::http_server::detail

@@ -1,6 +1,8 @@
 #pragma once
 // A small synchronous HTTP/1.1 client on Beast for integration tests, with a deadline
 // on every operation. One connection per Client; keep-alive is used across requests.
+// Given a CA file it speaks HTTPS instead, checking the server's certificate for
+// 127.0.0.1 against that CA.
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -16,6 +18,8 @@ using Response = bhttp::response<bhttp::string_body>;
 class Client {
 public:
     explicit Client(unsigned short port);
+    // HTTPS to 127.0.0.1:port, trusting the PEM roots in `ca_file`.
+    Client(unsigned short port, const std::string& ca_file);
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -25,6 +29,11 @@ public:
     Response get(const std::string& target, const std::string& key = "");
     Response post_json(const std::string& target, const boost::json::value& body,
                        const std::string& key = "");
+
+    // Connections opened so far (1 while keep-alive holds).
+    [[nodiscard]] int connects() const;
+    // HTTPS: the certificate the server presented on the current connection, as PEM.
+    [[nodiscard]] std::string peer_certificate_pem() const;
 
 private:
     void connect();

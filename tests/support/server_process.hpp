@@ -58,6 +58,7 @@ public:
     // it listens on a new port.
     void start();
     [[nodiscard]] bool running() const { return pid_ > 0; }
+    [[nodiscard]] pid_t pid() const { return pid_; }  // for signals (SIGHUP); -1 when stopped
 
 private:
     TempDir dir_;

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "http_client.hpp"
 #include "join_forms.hpp"
@@ -268,6 +270,124 @@ BOOST_AUTO_TEST_CASE(program_decides_the_form_fields_terms_and_language) {
     auto card_page = s.client.get(std::string(ok[test::bhttp::field::location]));
     // The program's language holds for the card page too.
     BOOST_TEST(card_page.body().find("lang=\"ru\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// "default-src 'none'; img-src 'self' data:" → {"default-src": "'none'", ...}
+std::map<std::string, std::string> csp_directives(const std::string& csp) {
+    std::map<std::string, std::string> out;
+    std::regex part("\\s*([a-z-]+)\\s*([^;]*)");
+    for (std::sregex_iterator it(csp.begin(), csp.end(), part), end; it != end; ++it) {
+        out[(*it)[1].str()] = (*it)[2].str();
+    }
+    return out;
+}
+
+// Every route template registered in src/api/routes.cpp, as "GET /join/{slug}".
+std::set<std::string> registered_routes() {
+    std::ifstream in(std::string(CARDSMITH_SOURCE_DIR) + "/src/api/routes.cpp");
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string source = text.str();
+    std::set<std::string> out;
+    std::regex add("router\\.add\\(V::([a-z_]+),\\s*\"([^\"]+)\"");
+    for (std::sregex_iterator it(source.begin(), source.end(), add), end; it != end; ++it) {
+        std::string method = (*it)[1].str();
+        if (method == "delete_") method = "delete";
+        for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out.insert(method + " " + (*it)[2].str());
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(security_headers)
+
+// Every page and asset route (everything in routes.cpp outside /api/), plus JSON answers
+// and a 404: nosniff and no-referrer everywhere; on HTML a CSP with no inline script,
+// never framed, no <base>, forms to this server only; SVG gets a CSP too.
+BOOST_AUTO_TEST_CASE(every_page_route_carries_the_security_headers) {
+    Shop s;
+    const std::string serial(s.card.at("serial").as_string());
+    const auto form_post =
+        std::map<std::string, std::string>{{"Content-Type", "application/x-www-form-urlencoded"}};
+    struct Fetch {
+        std::string route;  // as registered; "" for extra checks
+        verb method;
+        std::string target;
+        std::map<std::string, std::string> headers;
+    };
+    const std::vector<Fetch> fetches = {
+        {"GET /healthz", verb::get, "/healthz", {}},
+        {"GET /readyz", verb::get, "/readyz", {}},
+        {"GET /metrics", verb::get, "/metrics", {}},
+        {"GET /p/{file}", verb::get, "/p/" + serial + ".pkpass", {}},
+        {"GET /c/{serial}", verb::get, "/c/" + serial, {}},
+        {"GET /g/{serial}", verb::get, "/g/" + serial, {}},  // Google off: the 404 page
+        {"POST /google/callback", verb::post, "/google/callback", {}},
+        {"GET /assets/cardsmith.css", verb::get, "/assets/cardsmith.css", {}},
+        {"GET /console", verb::get, "/console", {}},
+        {"GET /assets/console.js", verb::get, "/assets/console.js", {}},
+        {"GET /assets/console.css", verb::get, "/assets/console.css", {}},
+        {"GET /images/{slug}/{file}", verb::get, "/images/bean/logo@2x.png", {}},
+        {"GET /join/{slug}", verb::get, "/join/bean", {}},
+        {"POST /join/{slug}", verb::post, "/join/bean", form_post},  // no csrf: the form again
+        {"POST /join/{slug}/verify", verb::post, "/join/bean/verify", form_post},
+        {"GET /join/{slug}/poster", verb::get, "/join/bean/poster", {}},
+        {"GET /join/{slug}/qr.svg", verb::get, "/join/bean/qr.svg", {}},
+        {"GET /join/{slug}/qr.png", verb::get, "/join/bean/qr.png", {}},
+        {"", verb::get, "/c/nosuch", {}},              // an HTML error page
+        {"", verb::get, "/api/v1/programs/bean", {}},  // JSON (401 without a key)
+        {"", verb::get, "/no/such/route", {}},         // the server's own 404
+        {"", verb::get, "/apple/v1/devices/x/registrations/pass.dev.cardsmith", {}},
+    };
+    std::set<std::string> covered;
+    for (const auto& f : fetches) {
+        covered.insert(f.route);
+        BOOST_TEST_CONTEXT(f.method << " " << f.target) {
+            auto res = s.client.request(f.method, f.target, f.method == verb::post ? "x=1" : "",
+                                        f.headers);
+            BOOST_TEST(res.result_int() != 500u);
+            BOOST_TEST(res["X-Content-Type-Options"] == "nosniff");
+            BOOST_TEST(res["Referrer-Policy"] == "no-referrer");
+            // Plain HTTP here: HSTS only comes over TLS (test_tls_integration).
+            BOOST_TEST(res[test::bhttp::field::strict_transport_security].empty());
+            const std::string type(res[test::bhttp::field::content_type]);
+            const bool html = type.starts_with("text/html");
+            if (!html && !type.starts_with("image/svg+xml")) {
+                continue;
+            }
+            auto csp = csp_directives(std::string(res["Content-Security-Policy"]));
+            BOOST_TEST_REQUIRE(!csp.empty());
+            const std::string scripts =
+                csp.count("script-src") ? csp["script-src"] : csp["default-src"];
+            BOOST_TEST(!scripts.empty());
+            BOOST_TEST(scripts.find("'unsafe-inline'") == std::string::npos);
+            BOOST_TEST(scripts.find("'unsafe-eval'") == std::string::npos);
+            BOOST_TEST(csp["frame-ancestors"] == "'none'");
+            BOOST_TEST(csp["base-uri"] == "'none'");
+            if (res.body().find("<form") != std::string::npos) {
+                BOOST_TEST(csp["form-action"] == "'self'");
+            } else {
+                BOOST_TEST((csp["form-action"] == "'self'" || csp["form-action"] == "'none'"));
+            }
+            if (html) {
+                BOOST_TEST(res.body().find("<script>") == std::string::npos);  // nothing inline
+            }
+        }
+    }
+    // A page route added to routes.cpp must be added above.
+    const auto routes = registered_routes();
+    BOOST_TEST_REQUIRE(routes.size() > 20u);  // the pattern still reads routes.cpp
+    for (const auto& route : routes) {
+        if (route.find(" /api/") == std::string::npos) {
+            BOOST_TEST(covered.count(route) == 1u, route << " is not checked here");
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -117,3 +117,53 @@ BOOST_AUTO_TEST_CASE(log_format_text_by_default_json_on_request) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_tls)
+
+BOOST_AUTO_TEST_CASE(off_by_default_on_with_both_files) {
+    BOOST_TEST(!parse("", "t", {}).server.tls());
+    auto c = parse(R"(
+[server]
+public_url = "https://cards.example.com"
+tls_cert = "/etc/cardsmith/fullchain.pem"
+tls_key = "/etc/cardsmith/privkey.pem"
+)",
+                   "t", {});
+    BOOST_TEST(c.server.tls());
+    BOOST_TEST(c.server.tls_cert == "/etc/cardsmith/fullchain.pem");
+    BOOST_TEST(c.server.tls_key == "/etc/cardsmith/privkey.pem");
+}
+
+BOOST_AUTO_TEST_CASE(environment_sets_and_clears_them) {
+    auto c = parse("[server]\npublic_url = \"https://x.example\"\n", "t",
+                   {{"CARDSMITH_SERVER_TLS_CERT", "a.pem"}, {"CARDSMITH_SERVER_TLS_KEY", "a.key"}});
+    BOOST_TEST(c.server.tls());
+    BOOST_TEST(c.server.tls_cert == "a.pem");
+    BOOST_TEST(c.server.tls_key == "a.key");
+    // Empty values in the environment turn TLS off again (both, or it is an error).
+    auto off = parse(
+        "[server]\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"\npublic_url = \"https://x.example\"\n",
+        "t", {{"CARDSMITH_SERVER_TLS_CERT", ""}, {"CARDSMITH_SERVER_TLS_KEY", ""}});
+    BOOST_TEST(!off.server.tls());
+}
+
+BOOST_AUTO_TEST_CASE(one_without_the_other_names_the_missing_key) {
+    const std::string https = "[server]\npublic_url = \"https://x.example\"\n";
+    BOOST_TEST(error_of(https + "tls_cert = \"a.pem\"\n").find("server.tls_key: must be set") ==
+               0u);
+    BOOST_TEST(error_of(https + "tls_key = \"a.key\"\n").find("server.tls_cert: must be set") ==
+               0u);
+    BOOST_TEST(error_of(https, {{"CARDSMITH_SERVER_TLS_CERT", "a.pem"}}).find("server.tls_key") ==
+               0u);
+    BOOST_TEST(error_of("[server]\ntls_cert = 5\n").find("server.tls_cert: must be a string") ==
+               0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_http_public_url_is_refused_with_tls) {
+    // The default public_url is http://: turning TLS on without changing it is a mistake.
+    const auto message = error_of(
+        "", {{"CARDSMITH_SERVER_TLS_CERT", "a.pem"}, {"CARDSMITH_SERVER_TLS_KEY", "a.key"}});
+    BOOST_TEST(message.find("server.public_url: must be https://") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -289,4 +289,21 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file) {
     BOOST_CHECK_THROW(static_cast<void>(cc::parse_certificate_pem(key_pem, "k")), cc::CryptoError);
 }
 
+BOOST_AUTO_TEST_CASE(chain_files_keep_their_order) {
+    const TempDir dir;
+    fs::create_directories(dir.path);
+    const fs::path chain = dir.path / "fullchain.pem";
+    std::ofstream(chain) << read(pki().file("pass.pem")) << read(pki().file("wwdr.pem"));
+    const auto certs = cc::load_certificate_chain_file(chain);
+    BOOST_REQUIRE_EQUAL(certs.size(), 2u);
+    BOOST_TEST(X509_cmp(certs[0].get(), pki().cert("pass.pem").get()) == 0);
+    BOOST_TEST(X509_cmp(certs[1].get(), pki().cert("wwdr.pem").get()) == 0);
+    // A key file holds no certificate; the message names the file.
+    BOOST_CHECK_EXCEPTION(
+        static_cast<void>(cc::load_certificate_chain_file(pki().file("pass.key"))), cc::CryptoError,
+        [](const cc::CryptoError& e) {
+            return std::string(e.what()).find("pass.key: no PEM certificate") != std::string::npos;
+        });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
