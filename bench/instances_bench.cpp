@@ -328,12 +328,14 @@ std::string instances_split(const std::vector<double>& v) {
 }
 
 void print_tables(const Options& o, const std::vector<ConfigResult>& results) {
-    std::printf(
-        "\n| storage x instances | ceiling: GET /healthz | ceiling: store, uniform | "
-        "POST transactions, uniform: tx/s (p50 / p99 ms) | of store / of HTTP | "
-        "ceiling: store, %zu hot cards | POST, %zu hot cards: tx/s (p50 / p99 ms) | of "
-        "store | verified |\n|---|---|---|---|---|---|---|---|---|\n",
-        o.tx.hot_cards, o.tx.hot_cards);
+    if (o.run_tx) {
+        std::printf(
+            "\n| storage x instances | ceiling: GET /healthz | ceiling: store, uniform | POST "
+            "transactions, uniform: tx/s (p50 / p99 ms) | of store / of HTTP | ceiling: store, "
+            "%zu hot cards | POST, %zu hot cards: tx/s (p50 / p99 ms) | of store | other "
+            "processes (uniform / hot) | verified |\n|---|---|---|---|---|---|---|---|---|---|\n",
+            o.tx.hot_cards, o.tx.hot_cards);
+    }
     for (const auto& r : results) {
         if (!o.run_tx) {
             break;
@@ -341,28 +343,31 @@ void print_tables(const Options& o, const std::vector<ConfigResult>& results) {
         const auto& t = r.tx;
         std::printf(
             "| %s x%u | %.0f/s | %.0f/s | **%.0f** (%.1f / %.1f) | %.0f%% / %.0f%% | %.0f/s | "
-            "**%.0f** (%.1f / %.1f) | %.0f%% | %s |\n",
+            "**%.0f** (%.1f / %.1f) | %.0f%% | %.2f / %.2f cores | %s |\n",
             r.config.backend.c_str(), r.config.instances, t.http_ceiling.rate, t.store_uniform.rate,
             t.uniform.rate, t.uniform.p50, t.uniform.p99,
             100 * t.uniform.rate / t.store_uniform.rate, 100 * t.uniform.rate / t.http_ceiling.rate,
             t.store_hot.rate, t.hot.rate, t.hot.p50, t.hot.p99, 100 * t.hot.rate / t.store_hot.rate,
-            t.verified ? "yes" : "**NO**");
+            t.uniform.cpu.other, t.hot.cpu.other, t.verified ? "yes" : "**NO**");
     }
-    std::printf(
-        "\n| storage x instances | rollout to | ceiling: apns::Client | last push after "
-        "the PATCH | pushes/s | of ceiling | delivered by instance | extra answers | "
-        "outbox peak | verified |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    if (o.run_rollout) {
+        std::printf(
+            "\n| storage x instances | rollout to | ceiling: apns::Client | last push after the "
+            "PATCH | pushes/s | of ceiling | delivered by instance | extra answers | outbox peak "
+            "| CPU: servers / PostgreSQL / other | verified "
+            "|\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    }
     for (const auto& r : results) {
         if (!o.run_rollout) {
             break;
         }
         const auto& x = r.rollout;
         std::printf(
-            "| %s x%u | %zu devices | %.0f/s | %.1f s | **%.0f** | %.1f%% | %s | %zu | "
-            "%zu | %s |\n",
+            "| %s x%u | %zu devices | %.0f/s | %.1f s | **%.0f** | %.1f%% | %s | %zu | %zu | "
+            "%.2f / %.2f / %.2f cores | %s |\n",
             r.config.backend.c_str(), r.config.instances, x.devices, x.ceiling, x.last_push, x.rate,
             100 * x.rate / x.ceiling, instances_split(x.by_instance).c_str(), x.answers - x.pushed,
-            x.outbox_peak, x.verified ? "yes" : "**NO**");
+            x.outbox_peak, x.cpu.servers, x.cpu.pg, x.cpu.other, x.verified ? "yes" : "**NO**");
     }
 }
 

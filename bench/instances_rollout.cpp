@@ -209,9 +209,20 @@ struct Progress {
     std::vector<double> get_ms;
     std::size_t outbox_peak = 0;
     CpuMark end;
-    double restarted_at = -1;  // s after the PATCH
-    double carried = 0;        // pushes the restarted instance delivered before its restart
+    double restarted_at = -1;     // s after the PATCH
+    double carried = 0;           // pushes the restarted instance delivered before its restart
+    std::string restart_failure;  // why it did not start again
 };
+
+// The lines of a failed start's log that say why ("cardsmith: ..." and what follows).
+std::string startup_error(const std::string& what) {
+    const auto at = what.find("cardsmith:");
+    std::string out = what.substr(at == std::string::npos ? 0 : at, 400);
+    for (auto& ch : out) {
+        ch = ch == '\n' ? '|' : ch;
+    }
+    return out;
+}
 
 // Polls GET /api/v1/rollouts/{id} every 250 ms, round robin over the instances, and the
 // outbox size every second, until the rollout is done and the fake answered `devices`.
@@ -263,11 +274,18 @@ Progress wait_for_rollout(BenchSetup& b, const Started& s, Clock::time_point t0,
             const unsigned last = b.servers.running() - 1;
             p.carried = b.servers.delivered_pushes(last) - delivered_before;
             p.restarted_at = secs(Clock::now() - t0);
-            b.servers.restart_last();
-            clients.back() = std::make_unique<test::Client>(b.servers.port(last));
-            std::printf(
-                "    t=%5.1f s  instance %u restarted (SIGTERM, then started again: %.1f s)\n",
-                p.restarted_at, last, secs(Clock::now() - t0) - p.restarted_at);
+            try {
+                b.servers.restart_last();
+                clients.back() = std::make_unique<test::Client>(b.servers.port(last));
+                std::printf(
+                    "    t=%5.1f s  instance %u restarted (SIGTERM, then started again: %.1f s)\n",
+                    p.restarted_at, last, secs(Clock::now() - t0) - p.restarted_at);
+            } catch (const std::exception& e) {
+                clients.pop_back();
+                p.restart_failure = startup_error(e.what());
+                std::printf("    t=%5.1f s  instance %u stopped and did NOT start again: %s\n",
+                            p.restarted_at, last, p.restart_failure.c_str());
+            }
         }
         if (secs(Clock::now() - t0) > o.timeout) {
             throw std::runtime_error("gave up " + std::to_string(o.timeout) +
@@ -338,10 +356,14 @@ RolloutResult run_rollout(BenchSetup& b, const RolloutOptions& o) {
     out.pushed = expected.size() - missing;
     out.last_push = secs(last - t0);
     out.rate = static_cast<double>(out.pushed) / out.last_push;
+    const bool restarted_ok = p.restarted_at >= 0 && p.restart_failure.empty();
     for (unsigned i = 0; i < b.servers.running(); ++i) {
-        const bool restarted = p.restarted_at >= 0 && i + 1 == b.servers.running();
+        const bool restarted = restarted_ok && i + 1 == b.servers.running();
         out.by_instance.push_back(restarted ? p.carried + b.servers.delivered_pushes(i)
                                             : b.servers.delivered_pushes(i) - delivered0[i]);
+    }
+    if (!p.restart_failure.empty()) {
+        out.by_instance.push_back(p.carried);  // until it stopped
     }
     out.get_p50 = percentile(p.get_ms, 0.5);
     out.get_p99 = percentile(p.get_ms, 0.99);
@@ -389,12 +411,17 @@ RolloutResult run_rollout(BenchSetup& b, const RolloutOptions& o) {
         out.verification += "; transactions meanwhile: " + report;
     }
     if (p.restarted_at >= 0) {
-        std::printf("  instance %u was restarted %.1f s after the PATCH\n", b.servers.running() - 1,
+        const std::string what = p.restart_failure.empty() ? "restarted"
+                                                           : "stopped and did not start again (" +
+                                                                 p.restart_failure + ")";
+        std::printf("  the last instance was %s %.1f s after the PATCH\n", what.c_str(),
                     p.restarted_at);
+        out.verification += "; the last instance " + what;
     }
     const std::string outbox = outbox_states(b.storage_url);
-    out.verified = till_ok && missing == 0 && expected.size() == s.devices && state == "done" &&
-                   cards_done == cards_total && drained && outbox == "empty";
+    out.verified = till_ok && p.restart_failure.empty() && missing == 0 &&
+                   expected.size() == s.devices && state == "done" && cards_done == cards_total &&
+                   drained && outbox == "empty";
     out.verification = std::to_string(out.pushed) + " of " + std::to_string(expected.size()) +
                        " devices pushed, " + std::to_string(out.answers - pushed.size()) +
                        " extra answers, rollout " + state + ", outbox " + outbox + out.verification;
