@@ -19,13 +19,15 @@
 //                        [--storage-threads N] [--pg-sync] [--no-tx] [--no-rollout]
 //                        [--server CARDSMITH] [--keep]
 //                        [--restart-during-rollout F] [--tx-during-rollout K]
+//                        [--pg-set NAME=VALUE] [--pg-sql SQL]
 //   defaults: --matrix; 10,000 till cards, 4 hot cards, 16 clients, 10 s per run, 100,000
 //   rollout cards, 400 race pairs, server.threads = nproc, storage.threads = the server's
 //   default (2), PostgreSQL synchronous_commit off (--pg-sync: on).
-//   Experiments, off by default: --restart-during-rollout F restarts the last instance
-//   (SIGTERM, start) once a share F of the devices was pushed; --tx-during-rollout K posts
-//   transactions to the rollout's own cards from K clients while it runs (both checked as
-//   above: every device pushed, exact balances).
+//   Experiments, off by default: --pg-set name=value (a PostgreSQL setting, repeatable);
+//   --pg-sql SQL (run on each fresh database after the migrations, repeatable);
+//   --restart-during-rollout F restarts the last instance (SIGTERM, start) once a share F of the
+//   devices was pushed; --tx-during-rollout K posts transactions to the rollout's own cards from K
+//   clients while it runs (both checked as above: every device pushed, exact balances).
 #include "instances_bench.hpp"
 
 #include <openssl/crypto.h>
@@ -108,7 +110,8 @@ constexpr const char* kUsage =
     "                       [--rollout-cards N] [--race-pairs P] [--threads N]\n"
     "                       [--storage-threads N] [--pg-sync] [--no-tx] [--no-rollout]\n"
     "                       [--server CARDSMITH] [--keep]\n"
-    "                       [--restart-during-rollout F] [--tx-during-rollout K]";
+    "                       [--restart-during-rollout F] [--tx-during-rollout K]\n"
+    "                       [--pg-set NAME=VALUE] [--pg-sql SQL]";
 
 struct Config {
     std::string backend = "sqlite";
@@ -124,6 +127,8 @@ struct Options {
     unsigned threads = 0;    // 0: nproc
     unsigned storage_threads = 0;
     bool pg_sync = false;
+    std::vector<std::string> pg_settings;  // --pg-set name=value (experiments)
+    std::vector<std::string> pg_sql;       // --pg-sql SQL, run after the migrations
     bool run_tx = true, run_rollout = true;
     std::string binary = CARDSMITH_BINARY;
     bool keep = false;
@@ -178,6 +183,10 @@ Options parse(int argc, char** argv) {
             o.threads = static_cast<unsigned>(number(i));
         } else if (a == "--storage-threads") {
             o.storage_threads = static_cast<unsigned>(number(i));
+        } else if (a == "--pg-set") {
+            o.pg_settings.push_back(value(i));
+        } else if (a == "--pg-sql") {
+            o.pg_sql.push_back(value(i));
         } else if (a == "--pg-sync") {
             o.pg_sync = true;
         } else if (a == "--no-tx") {
@@ -288,6 +297,12 @@ ConfigResult run_config(const Options& o, const Config& c, const fs::path& dir,
     so.apns_port = fake.port();
     InstanceSet servers(so);
     servers.migrate();
+    for (const auto& sql : o.pg_sql) {
+        if (pg != nullptr) {
+            pg->run_sql(db_name, sql);
+            std::printf("  after the migrations: %s\n", sql.c_str());
+        }
+    }
     servers.start(1);
     const auto [key, merchant] = create_merchant(servers);
     servers.stop();
@@ -396,6 +411,7 @@ int run(int argc, char** argv) {
                 PgServerOptions po;
                 po.dir = dir / "pg";
                 po.synchronous_commit = o.pg_sync;
+                po.settings = o.pg_settings;
                 pg = std::make_unique<PgServer>(po);
                 std::printf("database server: %s\n", pg->describe().c_str());
             }

@@ -397,6 +397,7 @@ RolloutResult run_rollout(BenchSetup& b, const RolloutOptions& o) {
         std::printf("    %s\n", b.pg->statement_profile(b.pg_database,
                                                         static_cast<double>(s.devices), "device", 8)
                                     .c_str());
+        std::printf("    %s\n", b.pg->table_health(b.pg_database, "outbox").c_str());
     }
     bool till_ok = true;
     if (till) {

@@ -90,13 +90,16 @@ PgServer::PgServer(PgServerOptions options) : options_(std::move(options)) {
         throw std::runtime_error("pg_server: initdb failed, see " + (dir / "initdb.log").string());
     }
     port_ = free_port();
-    const std::string opts =
+    std::string opts =
         "-p " + std::to_string(port_) + " -k " + (dir / "run").string() +
         " -c listen_addresses=127.0.0.1 -c fsync=on -c full_page_writes=on -c synchronous_commit=" +
         (options_.synchronous_commit ? "on" : "off") +
         " -c shared_buffers=" + options_.shared_buffers +
         " -c max_connections=" + std::to_string(options_.max_connections) +
         " -c shared_preload_libraries=pg_stat_statements";
+    for (const auto& setting : options_.settings) {
+        opts += " -c " + setting;
+    }
     if (run(as_server_user(bin("pg_ctl") + " -D " + data + " -l " + (dir / "server.log").string() +
                            " -w -o '" + opts + "' start >/dev/null")) != 0) {
         throw std::runtime_error("pg_server: pg_ctl start failed, see " +
@@ -189,6 +192,29 @@ std::string PgServer::statement_profile(const std::string& name, double units,
     return out;
 }
 
+std::string PgServer::table_health(const std::string& name, const std::string& table) const {
+    auto c = connect("postgresql://cardsmith@127.0.0.1:" + std::to_string(port_) + "/" + name);
+    const std::string sql =
+        "SELECT n_live_tup, n_dead_tup, vacuum_count + autovacuum_count, autoanalyze_count + "
+        "analyze_count FROM pg_stat_user_tables WHERE relname = '" +
+        table + "'";
+    ResultPtr r(PQexec(c.get(), sql.c_str()), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1) {
+        return table + ": no statistics";
+    }
+    return table + ": " + PQgetvalue(r.get(), 0, 0) + " live rows, " + PQgetvalue(r.get(), 0, 1) +
+           " dead, vacuumed " + PQgetvalue(r.get(), 0, 2) + " and analysed " +
+           PQgetvalue(r.get(), 0, 3) + " times since the database was made";
+}
+
+std::string PgServer::extra_settings() const {
+    std::string out;
+    for (const auto& setting : options_.settings) {
+        out += ", " + setting;
+    }
+    return out;
+}
+
 double PgServer::cpu_seconds() const {
     if (postmaster_ <= 0) {
         return 0;
@@ -216,7 +242,7 @@ double PgServer::cpu_seconds() const {
 std::string PgServer::describe() const {
     return "PostgreSQL " + version_ + " (fsync on, full_page_writes on, synchronous_commit " +
            (options_.synchronous_commit ? "on" : "off") + ", shared_buffers " +
-           options_.shared_buffers + ", other settings default; data in " +
+           options_.shared_buffers + extra_settings() + ", other settings default; data in " +
            (options_.dir / "data").string() + ")";
 }
 

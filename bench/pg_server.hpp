@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace cardsmith::bench {
 
@@ -26,6 +27,7 @@ struct PgServerOptions {
     bool synchronous_commit = false;
     std::string shared_buffers = "512MB";
     int max_connections = 200;
+    std::vector<std::string> settings;  // more "name=value" (-c), for experiments
 };
 
 class PgServer {
@@ -46,6 +48,10 @@ public:
     void reset_statements(const std::string& name) const;
     [[nodiscard]] std::string statement_profile(const std::string& name, double units,
                                                 const std::string& unit, int top) const;
+    // "outbox: 12 live rows, 250000 dead, vacuumed 0 times since the database was made".
+    [[nodiscard]] std::string table_health(const std::string& name, const std::string& table) const;
+    // Runs `sql` in database `name` (an experiment's tuning after the migrations).
+    void run_sql(const std::string& name, const std::string& sql) const { exec(sql, name); }
 
     // The postmaster's CPU seconds plus those of its children, living (backends, walwriter,
     // checkpointer...) and exited (cutime/cstime): PostgreSQL's whole share of the CPU.
@@ -55,6 +61,7 @@ public:
 
 private:
     void exec(const std::string& sql, const std::string& database = "postgres") const;
+    [[nodiscard]] std::string extra_settings() const;
 
     PgServerOptions options_;
     int port_ = 0;
