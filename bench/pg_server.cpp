@@ -54,6 +54,9 @@ ConnPtr connect(const std::string& url) {
     if (PQstatus(c.get()) != CONNECTION_OK) {
         throw std::runtime_error("pg_server: " + std::string(PQerrorMessage(c.get())));
     }
+    // "database ... does not exist, skipping" and the like: not worth a line.
+    PQsetNoticeProcessor(
+        c.get(), [](void*, const char*) {}, nullptr);
     return c;
 }
 
