@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "http_client.hpp"
 #include "storage/postgres/pg_connection.hpp"
@@ -102,6 +103,17 @@ void InstanceSet::restart_last() {
                                  std::to_string(status));
     }
     start(i + 1);
+    // A start can fail after the port is bound (the dispatcher's start-up): watch it a while.
+    const auto until = Clock::now() + std::chrono::seconds(3);
+    while (Clock::now() < until) {
+        if (servers_.back()->exited()) {
+            servers_.pop_back();
+            const auto text = read_text(log(i));
+            throw std::runtime_error("instance " + std::to_string(i) + " exited after its start: " +
+                                     text.substr(text.size() > 1500 ? text.size() - 1500 : 0));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 std::vector<tcp::endpoint> InstanceSet::endpoints() const {

@@ -50,7 +50,8 @@ public:
     void start(unsigned count);
     void stop();  // SIGTERM, every running instance; throws unless each exited 0
     // Stops the last running instance (SIGTERM, graceful) and starts it again, as a rolling
-    // restart or a crashed instance's supervisor would; throws unless it exited 0.
+    // restart or a crashed instance's supervisor would; throws unless it exited 0, started
+    // again and was still running 3 s later.
     void restart_last();
 
     [[nodiscard]] unsigned running() const { return static_cast<unsigned>(servers_.size()); }
