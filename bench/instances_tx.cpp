@@ -15,7 +15,6 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <unordered_set>
