@@ -546,15 +546,12 @@ TxResult run_transactions(BenchSetup& b, const TxOptions& o) {
     print_run((store_name + "uniform").c_str(), result.store_uniform);
     result.store_hot = store_run(b, cards, hot, o, threads, "hot", ledger);
     print_run((store_name + hot_name).c_str(), result.store_hot);
-    // The store ceiling left its pushes in the outbox. One instance sends them before the
-    // others start: a starting instance releases every claim in the database, other
-    // instances' live ones too, and can deadlock with their outcome writes and exit (see
-    // docs/benchmarks.md; --restart-during-rollout shows it).
-    b.servers.start(1);
+    // The store ceiling left its pushes in the outbox: the instances start while there is
+    // work to claim (each releases only the claims it left itself), and send it.
+    b.servers.start(instances);
     if (!wait_outbox_drained(b.storage_url, std::chrono::seconds(300))) {
         throw std::runtime_error("the outbox did not drain after the store ceiling");
     }
-    b.servers.start(instances);
 
     std::vector<Sent> uniform_log, hot_log;
     if (b.pg != nullptr) {
