@@ -30,7 +30,9 @@ InstanceSet::InstanceSet(InstanceSetOptions options) : options_(std::move(option
     const auto& o = options_;
     for (unsigned i = 0; i < o.instances; ++i) {
         std::ofstream out(config(i));
+        // A name of its own on its outbox claims, kept across restarts (server.instance).
         out << "[server]\nlisten = \"127.0.0.1:" << free_port() << "\"\n"
+            << "instance = \"bench-" << i << "\"\n"
             << "port_file = \"" << (o.dir / ("port-" + std::to_string(i))).string() << "\"\n"
             << "threads = " << o.threads << "\ncpu_threads = " << o.threads << "\n"
             << "secret_key_file = \"" << (o.dir / "secret.key").string() << "\"\n"
