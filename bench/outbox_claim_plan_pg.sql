@@ -9,7 +9,9 @@
 -- in flight. The claim's NOT EXISTS is planned as a nested loop over every in-flight row
 -- for every due row (the estimates say one row each): ~1 s per claim of 1,000 rows on the
 -- development machine, 14,000,000 rows removed by the join filter. The same claim with
--- NOT IN over the in-flight rows is a hashed subplan whatever the estimates: ~20 ms.
+-- NOT IN over the in-flight rows is a hashed subplan with these estimates: ~20 ms. The
+-- server's PostgreSQL claim is written with NOT IN since main's 6abaa18; the first part
+-- keeps the NOT EXISTS form it had before, for comparison.
 INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id)
 SELECT 'apns', md5(g::text) || md5((g + 7)::text), 'pass.dev.cardsmith', '', 1000, 1000, 1000,
        NULL
@@ -28,7 +30,7 @@ UPDATE outbox SET state = 'sending', not_before = 999999999999
 WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 2000);
 SET plan_cache_mode = force_generic_plan;  -- the server's prepared statement, after 5 runs
 
--- The server's claim (storage/sql/wallet_store.cpp, kClaimOutboxSqlPg).
+-- The server's claim before 6abaa18 (storage/sql/wallet_store.cpp, kClaimOutboxSqlPg).
 PREPARE claim(bigint, bigint, bigint) AS
 UPDATE outbox SET state = 'sending', not_before = $2, updated_at = $1 WHERE id IN
 (SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND o.not_before <= $1
@@ -49,7 +51,8 @@ UPDATE outbox SET state = 'sending', not_before = 999999999999
 WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 2000);
 SET plan_cache_mode = force_generic_plan;
 
--- The same rows with NOT IN (target, kind and topic are NOT NULL, so it means the same).
+-- The same rows with NOT IN (target, kind and topic are NOT NULL, so it means the same):
+-- the server's claim since 6abaa18, without its claimed_by.
 PREPARE claim_not_in(bigint, bigint, bigint) AS
 UPDATE outbox SET state = 'sending', not_before = $2, updated_at = $1 WHERE id IN
 (SELECT o.id FROM outbox o WHERE o.state IN ('pending', 'sending') AND o.not_before <= $1
