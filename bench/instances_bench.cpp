@@ -7,7 +7,8 @@
 // `cardsmith migrate` once, a merchant and programs "till" and "bulk" through the API, N
 // cards with one device each seeded straight into the database for the rollout
 // (rollout_seed.hpp), then the instances started (each server.threads = cpu_threads =
-// --threads, apns.connections 2, log.level warn) against the fake APNs in this process.
+// --threads, apns.connections 2, log.level warn, server.instance bench-N) against the fake
+// APNs in this process.
 // Phases: transactions (instances_tx.cpp) and the rollout (instances_rollout.cpp); each
 // prints its ceilings from the same run and the ratios, the CPU every party used, and what
 // it verified. --matrix runs SQLite x1, PostgreSQL x1 and PostgreSQL x2 and ends with the
