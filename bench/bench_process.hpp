@@ -195,6 +195,14 @@ public:
     }
     [[nodiscard]] std::uint16_t port() const { return port_; }
     [[nodiscard]] pid_t pid() const { return pid_; }
+    // True once the process has exited by itself (it is then reaped; stop() does nothing).
+    [[nodiscard]] bool exited() {
+        int status = 0;
+        if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+        }
+        return pid_ <= 0;
+    }
 
 private:
     std::filesystem::path log_;

@@ -147,6 +147,20 @@ std::string referral_of(std::uint64_t i) {
 
 }  // namespace
 
+SeedRow seed_row(const SeedOptions& o, std::uint64_t i) {
+    SeedRow row;
+    row.card_number = card_number_of(i + 1);
+    row.serial = base64url_of(o.salt + 1, i, 22);
+    row.auth_token = base64url_of(o.salt + 2, i, 32);
+    row.email = "d" + std::to_string(i) + "@example.com";
+    row.referral_code = referral_of(i);
+    row.library_id = hex_of(o.salt + 3, i, 2);
+    // Sorted: 48 hex digits shared by all, then the index.
+    row.push_token =
+        o.sorted_tokens ? hex_of(o.salt + 5, 0, 3) + hex_index(i) : hex_of(o.salt + 4, i, 4);
+    return row;
+}
+
 SeedResult seed_cards(const SeedOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     sqlite3* raw = nullptr;
@@ -181,26 +195,26 @@ SeedResult seed_cards(const SeedOptions& o) {
         "INSERT INTO registrations (device_id, card_id, pass_type_id, push_token, token_at, "
         "created_at, wallet) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'apple')");
 
-    const std::string token_prefix = hex_of(o.salt + 5, 0, 3);  // 48 hex digits
     SeedResult r;
     for (std::size_t done = 0; done < o.cards;) {
         const std::size_t end = std::min(o.cards, done + o.per_transaction);
         exec(d, "BEGIN IMMEDIATE");
         for (; done < end; ++done) {
             const auto i = static_cast<std::uint64_t>(index0) + done;
+            const SeedRow row = seed_row(o, i);
             bind_int(d, card.get(), 1, o.program_id);
-            bind_text(d, card.get(), 2, card_number_of(i + 1));
-            bind_text(d, card.get(), 3, base64url_of(o.salt + 1, i, 22));
-            bind_text(d, card.get(), 4, base64url_of(o.salt + 2, i, 32));
-            bind_text(d, card.get(), 5, "d" + std::to_string(i) + "@example.com");
+            bind_text(d, card.get(), 2, row.card_number);
+            bind_text(d, card.get(), 3, row.serial);
+            bind_text(d, card.get(), 4, row.auth_token);
+            bind_text(d, card.get(), 5, row.email);
             bind_int(d, card.get(), 6, seq0 + static_cast<std::int64_t>(done) + 1);
             bind_int(d, card.get(), 7, now_s);
-            bind_text(d, card.get(), 8, referral_of(i));
+            bind_text(d, card.get(), 8, row.referral_code);
             bind_int(d, card.get(), 9, o.design_version);
             run(d, card.get(), "insert card");
             const std::int64_t card_id = sqlite3_last_insert_rowid(d);
 
-            bind_text(d, device.get(), 1, hex_of(o.salt + 3, i, 2));
+            bind_text(d, device.get(), 1, row.library_id);
             bind_int(d, device.get(), 2, now_s);
             run(d, device.get(), "insert device");
             const std::int64_t device_id = sqlite3_last_insert_rowid(d);
@@ -208,8 +222,7 @@ SeedResult seed_cards(const SeedOptions& o) {
             bind_int(d, registration.get(), 1, device_id);
             bind_int(d, registration.get(), 2, card_id);
             bind_text(d, registration.get(), 3, o.pass_type_id);
-            bind_text(d, registration.get(), 4,
-                      o.sorted_tokens ? token_prefix + hex_index(i) : hex_of(o.salt + 4, i, 4));
+            bind_text(d, registration.get(), 4, row.push_token);
             bind_int(d, registration.get(), 5, now_ms);
             bind_int(d, registration.get(), 6, now_s);
             run(d, registration.get(), "insert registration");
