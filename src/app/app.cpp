@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "common/time_format.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/key_file.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/secret_box.hpp"
 #include "enroll/birthdays.hpp"
@@ -49,8 +51,14 @@ std::shared_ptr<const crypto::PassSigner> load_signer(const config::AppleConfig&
     const char* key = "apple.cert";
     try {
         auto cert = crypto::load_certificate_file(a.cert);
+        std::string passphrase;
+        if (!a.key_passphrase_file.empty()) {
+            key = "apple.key_passphrase_file";
+            passphrase = crypto::read_passphrase_file(a.key_passphrase_file);
+        }
         key = "apple.key";
-        auto private_key = crypto::load_private_key_file(a.key);
+        auto private_key = crypto::load_private_key_file(a.key, passphrase);
+        OPENSSL_cleanse(passphrase.data(), passphrase.size());
         key = "apple.wwdr";
         auto wwdr = crypto::load_certificate_file(a.wwdr);
         key = "apple.cert";
@@ -481,6 +489,17 @@ net::awaitable<void> sync_identities(App::Impl& s) {
         if (ec) {
             co_return;
         }
+        // `cardsmith secret-key rotate` replaced the key file: take the new key (the old one
+        // keeps opening what was sealed with it). The identities it re-sealed then differ
+        // from what this instance loaded, and are loaded again below.
+        const auto reload = s.secrets->reload();
+        if (!reload.error.empty()) {
+            log::error("server key file changed but not loaded; restart this instance",
+                       {{"problem", reload.error}});
+        } else if (reload.changed) {
+            log::info("server key reloaded (rotated by another process)",
+                      {{"key_id", s.secrets->key_id()}});
+        }
         std::vector<domain::Identity> stored;
         try {
             stored = co_await s.db.run(
@@ -563,6 +582,7 @@ App::App(config::Config cfg) {
     } catch (const std::exception& e) {
         throw StartupError(std::string("server.secret_key_file: ") + e.what());
     }
+    log::info("server key loaded", {{"key_id", s.secrets->key_id()}});
     s.relay_keys->set_default("walletunion", s.cfg.relays.walletunion_key);
     s.relay_keys->set_default("walletpasses", s.cfg.relays.walletpasses_key);
     s.relay_keys->set_default("pass2u", s.cfg.relays.pass2u_key);
