@@ -559,7 +559,7 @@ App::App(config::Config cfg) {
     std::optional<std::string> admin_hash;
     if (s.cfg.admin_key) {
         admin_hash = crypto::sha256_hex(*s.cfg.admin_key);
-    } else if (!s.db.store().has_admin_key()) {
+    } else if (!s.db.store().has_admin_key(unix_seconds(std::chrono::system_clock::now()))) {
         auto key = api::generate_api_key();
         s.db.store().add_admin_key(key.hash, key.prefix,
                                    unix_seconds(std::chrono::system_clock::now()));
