@@ -11,6 +11,12 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/readyz", bind(handle_readyz));
     router.add(V::get, "/metrics", bind(handle_metrics));
     router.add(V::post, "/api/v1/merchants", bind(handle_create_merchant));
+    router.add(V::get, "/api/v1/merchants/{id}/keys", bind(handle_list_merchant_keys));
+    router.add(V::post, "/api/v1/merchants/{id}/keys", bind(handle_create_merchant_key));
+    router.add(V::delete_, "/api/v1/merchants/{id}/keys/{keyId}", bind(handle_revoke_merchant_key));
+    router.add(V::get, "/api/v1/admin/keys", bind(handle_list_admin_keys));
+    router.add(V::post, "/api/v1/admin/keys", bind(handle_create_admin_key));
+    router.add(V::delete_, "/api/v1/admin/keys/{keyId}", bind(handle_revoke_admin_key));
     router.add(V::get, "/api/v1/templates", bind(handle_list_templates));
     router.add(V::post, "/api/v1/programs", bind(handle_create_program));
     router.add(V::get, "/api/v1/programs", bind(handle_list_programs));
