@@ -29,6 +29,7 @@
 #include "enroll/code_sender.hpp"
 #include "google/callbacks.hpp"
 #include "google/google_sender.hpp"
+#include "google/jwt.hpp"
 #include "google/wallet.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
@@ -538,6 +539,24 @@ App::App(config::Config cfg) {
     (void)log::parse_level(cfg.log_level, level);
     log::set_level(level);
     auto signer = load_signer(cfg.apple);
+    // The other secret files too before anything is logged: a bad one is the one line shown.
+    std::optional<crypto::SecretBox> server_key;
+    try {
+        const std::filesystem::path key_file = cfg.server.secret_key_file;
+        if (key_file.has_parent_path()) {
+            std::filesystem::create_directories(key_file.parent_path());
+        }
+        server_key.emplace(crypto::SecretBox::from_file(key_file, true));
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("server.secret_key_file: ") + e.what());
+    }
+    if (cfg.google.enabled()) {
+        try {
+            (void)google::load_service_account(cfg.google.service_account);
+        } catch (const std::exception& e) {
+            throw StartupError(e.what());  // names google.service_account
+        }
+    }
     auto templates = load_templates(cfg.templates_dir);
     if (cfg.server.public_url.rfind("http://", 0) == 0) {
         log::warn(
@@ -573,15 +592,7 @@ App::App(config::Config cfg) {
     default_identity->signer = signer;
     default_identity->not_after = signer->certificate_info().not_after;
     s.identities = std::make_unique<passkit::Identities>(default_identity);
-    try {
-        const std::filesystem::path key_file = s.cfg.server.secret_key_file;
-        if (key_file.has_parent_path()) {
-            std::filesystem::create_directories(key_file.parent_path());
-        }
-        s.secrets.emplace(crypto::SecretBox::from_file(key_file, true));
-    } catch (const std::exception& e) {
-        throw StartupError(std::string("server.secret_key_file: ") + e.what());
-    }
+    s.secrets = std::move(server_key);
     log::info("server key loaded", {{"key_id", s.secrets->key_id()}});
     s.relay_keys->set_default("walletunion", s.cfg.relays.walletunion_key);
     s.relay_keys->set_default("walletpasses", s.cfg.relays.walletpasses_key);
