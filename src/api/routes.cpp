@@ -56,9 +56,13 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/identities", bind(handle_list_identities));
     router.add(V::put, "/api/v1/programs/{slug}/identity", bind(handle_set_program_identity));
     router.add(V::put, "/api/v1/programs/{slug}/enrollment", bind(handle_set_program_enrollment));
-    router.add(V::get, "/p/{file}", bind(handle_download_pass));
-    router.add(V::get, "/c/{serial}", bind(handle_card_page));
-    router.add(V::get, "/g/{serial}", bind(handle_google_save));
+    // A card's serial is the capability of these links (links.pkpass, links.page,
+    // links.googleSave): the access log keeps it out.
+    http_server::RouteOptions capability;
+    capability.log_path = false;
+    router.add(V::get, "/p/{file}", bind(handle_download_pass), capability);
+    router.add(V::get, "/c/{serial}", bind(handle_card_page), capability);
+    router.add(V::get, "/g/{serial}", bind(handle_google_save), capability);
     router.add(V::post, "/google/callback", bind(handle_google_callback), {64 * 1024});
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
     router.add(V::get, "/console", bind(handle_console_page));

@@ -325,6 +325,8 @@ BOOST_AUTO_TEST_CASE(no_key_or_token_reaches_the_log) {
     const std::string rotated_key = str(test::json_of(rotated), "apiKey");
     const auto card = shop.card("anna@example.com");
     auto pass = json::parse(test::unzip(shop.pkpass(card))["pass.json"]).as_object();
+    const auto page = test::path_of(std::string(card.at("links").at("page").as_string()));
+    BOOST_TEST(shop.client.get(page).result_int() == 200);
     const std::string token = str(pass, "authenticationToken");
     const std::string type = str(pass, "passTypeIdentifier");
     const std::string serial = str(pass, "serialNumber");
@@ -347,6 +349,10 @@ BOOST_AUTO_TEST_CASE(no_key_or_token_reaches_the_log) {
 
     const std::string log = server.log();
     BOOST_TEST(has(log, "route=/apple/v1/devices/"), log);  // the requests were logged
+    // The card's page and pass links are capabilities: logged by their route only.
+    BOOST_TEST(has(log, "route=/c/{serial} path=/c/{serial}"), log);
+    BOOST_TEST(has(log, "route=/p/{file} path=/p/{file}"), log);
+    BOOST_TEST(!has(log, page), log);
     for (const auto& secret : {server.admin_key(), shop.key, rotated_key, near_miss, token,
                                read(server.dir() / "var/secret.key").substr(0, 64)}) {
         BOOST_TEST(!has(log, secret), "the log holds " << secret);
