@@ -493,7 +493,8 @@ net::awaitable<void> sync_identities(App::Impl& s) {
         // `cardsmith secret-key rotate` replaced the key file: take the new key (the old one
         // keeps opening what was sealed with it). The identities it re-sealed then differ
         // from what this instance loaded, and are loaded again below.
-        const auto reload = s.secrets->reload();
+        const auto reload =
+            co_await async_run(s.cpu.get_executor(), [&s] { return s.secrets->reload(); });
         if (!reload.error.empty()) {
             log::error("server key file changed but not loaded; restart this instance",
                        {{"problem", reload.error}});
