@@ -14,6 +14,14 @@ net::awaitable<Response> handle_readyz(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_metrics(ApiContext& ctx, RequestContext& rc);
 
 net::awaitable<Response> handle_create_merchant(ApiContext& ctx, RequestContext& rc);
+// API key rotation (key_handlers.cpp): a merchant's keys (the merchant or the admin) and the
+// admin keys (the admin).
+net::awaitable<Response> handle_list_merchant_keys(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_create_merchant_key(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_revoke_merchant_key(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_list_admin_keys(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_create_admin_key(ApiContext& ctx, RequestContext& rc);
+net::awaitable<Response> handle_revoke_admin_key(ApiContext& ctx, RequestContext& rc);
 
 net::awaitable<Response> handle_list_templates(ApiContext& ctx, RequestContext& rc);
 net::awaitable<Response> handle_create_program(ApiContext& ctx, RequestContext& rc);

@@ -109,8 +109,20 @@ bool csrf_ok(const ApiContext& ctx, const http_server::RequestContext& rc,
     // Another site can make the browser post, but cannot read the cookie to make the token.
     const std::string nonce = cookie_value(rc.request, kCookie);
     const auto token = form.find("csrf");
-    return plausible_nonce(nonce) && token != form.end() &&
-           crypto::constant_time_equal(token->second, csrf_token(ctx, nonce, slug));
+    if (!plausible_nonce(nonce) || token == form.end()) {
+        return false;
+    }
+    if (ctx.secrets == nullptr) {
+        return crypto::constant_time_equal(token->second, csrf_token(ctx, nonce, slug));
+    }
+    // A form opened before a server key rotation still posts: every key's token is tried.
+    bool ok = false;
+    for (const auto& key : ctx.secrets->derive_all("csrf")) {
+        const auto expected =
+            crypto::hmac_sha256_hex(key, std::string(nonce) + "|" + std::string(slug));
+        ok = crypto::constant_time_equal(token->second, expected) || ok;
+    }
+    return ok;
 }
 
 http_server::Response join_page(const ApiContext& ctx, const http_server::RequestContext& rc,

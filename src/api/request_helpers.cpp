@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/check.hpp"
+#include "common/time_format.hpp"
 #include "crypto/hash.hpp"
 #include "http/response.hpp"
 
@@ -21,7 +22,9 @@ net::awaitable<Result<domain::Principal>> async_authenticate(ApiContext& ctx,
         co_return domain::Principal{true, MerchantId{}};
     }
     // Keys are looked up by their SHA-256: the database compares digests, never keys.
-    auto principal = co_await ctx.db.run([&](storage::Store& s) { return s.find_api_key(hash); });
+    const auto now = unix_seconds(std::chrono::system_clock::now());
+    auto principal =
+        co_await ctx.db.run([&](storage::Store& s) { return s.find_api_key(hash, now); });
     if (!principal) {
         co_return ApiError{ApiErrc::unauthorized, "unknown API key", {}};
     }

@@ -11,6 +11,12 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/readyz", bind(handle_readyz));
     router.add(V::get, "/metrics", bind(handle_metrics));
     router.add(V::post, "/api/v1/merchants", bind(handle_create_merchant));
+    router.add(V::get, "/api/v1/merchants/{id}/keys", bind(handle_list_merchant_keys));
+    router.add(V::post, "/api/v1/merchants/{id}/keys", bind(handle_create_merchant_key));
+    router.add(V::delete_, "/api/v1/merchants/{id}/keys/{keyId}", bind(handle_revoke_merchant_key));
+    router.add(V::get, "/api/v1/admin/keys", bind(handle_list_admin_keys));
+    router.add(V::post, "/api/v1/admin/keys", bind(handle_create_admin_key));
+    router.add(V::delete_, "/api/v1/admin/keys/{keyId}", bind(handle_revoke_admin_key));
     router.add(V::get, "/api/v1/templates", bind(handle_list_templates));
     router.add(V::post, "/api/v1/programs", bind(handle_create_program));
     router.add(V::get, "/api/v1/programs", bind(handle_list_programs));
@@ -50,9 +56,13 @@ void register_routes(http_server::Router& router, ApiContext& ctx) {
     router.add(V::get, "/api/v1/identities", bind(handle_list_identities));
     router.add(V::put, "/api/v1/programs/{slug}/identity", bind(handle_set_program_identity));
     router.add(V::put, "/api/v1/programs/{slug}/enrollment", bind(handle_set_program_enrollment));
-    router.add(V::get, "/p/{file}", bind(handle_download_pass));
-    router.add(V::get, "/c/{serial}", bind(handle_card_page));
-    router.add(V::get, "/g/{serial}", bind(handle_google_save));
+    // A card's serial is the capability of these links (links.pkpass, links.page,
+    // links.googleSave): the access log keeps it out.
+    http_server::RouteOptions capability;
+    capability.log_path = false;
+    router.add(V::get, "/p/{file}", bind(handle_download_pass), capability);
+    router.add(V::get, "/c/{serial}", bind(handle_card_page), capability);
+    router.add(V::get, "/g/{serial}", bind(handle_google_save), capability);
     router.add(V::post, "/google/callback", bind(handle_google_callback), {64 * 1024});
     router.add(V::get, "/assets/cardsmith.css", bind(handle_stylesheet));
     router.add(V::get, "/console", bind(handle_console_page));

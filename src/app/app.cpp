@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
@@ -23,12 +24,14 @@
 #include "common/time_format.hpp"
 #include "crypto/crypto_error.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/key_file.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/secret_box.hpp"
 #include "enroll/birthdays.hpp"
 #include "enroll/code_sender.hpp"
 #include "google/callbacks.hpp"
 #include "google/google_sender.hpp"
+#include "google/jwt.hpp"
 #include "google/wallet.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
@@ -52,8 +55,14 @@ std::shared_ptr<const crypto::PassSigner> load_signer(const config::AppleConfig&
     const char* key = "apple.cert";
     try {
         auto cert = crypto::load_certificate_file(a.cert);
+        std::string passphrase;
+        if (!a.key_passphrase_file.empty()) {
+            key = "apple.key_passphrase_file";
+            passphrase = crypto::read_passphrase_file(a.key_passphrase_file);
+        }
         key = "apple.key";
-        auto private_key = crypto::load_private_key_file(a.key);
+        auto private_key = crypto::load_private_key_file(a.key, passphrase);
+        OPENSSL_cleanse(passphrase.data(), passphrase.size());
         key = "apple.wwdr";
         auto wwdr = crypto::load_certificate_file(a.wwdr);
         key = "apple.cert";
@@ -567,6 +576,18 @@ net::awaitable<void> sync_identities(App::Impl& s) {
         if (ec) {
             co_return;
         }
+        // `cardsmith secret-key rotate` replaced the key file: take the new key (the old one
+        // keeps opening what was sealed with it). The identities it re-sealed then differ
+        // from what this instance loaded, and are loaded again below.
+        const auto reload =
+            co_await async_run(s.cpu.get_executor(), [&s] { return s.secrets->reload(); });
+        if (!reload.error.empty()) {
+            log::error("server key file changed but not loaded; restart this instance",
+                       {{"problem", reload.error}});
+        } else if (reload.changed) {
+            log::info("server key reloaded (rotated by another process)",
+                      {{"key_id", s.secrets->key_id()}});
+        }
         std::vector<domain::Identity> stored;
         try {
             stored = co_await s.db.run(
@@ -605,6 +626,24 @@ App::App(config::Config cfg) {
     (void)log::parse_level(cfg.log_level, level);
     log::set_level(level);
     auto signer = load_signer(cfg.apple);
+    // The other secret files too before anything is logged: a bad one is the one line shown.
+    std::optional<crypto::SecretBox> server_key;
+    try {
+        const std::filesystem::path key_file = cfg.server.secret_key_file;
+        if (key_file.has_parent_path()) {
+            std::filesystem::create_directories(key_file.parent_path());
+        }
+        server_key.emplace(crypto::SecretBox::from_file(key_file, true));
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("server.secret_key_file: ") + e.what());
+    }
+    if (cfg.google.enabled()) {
+        try {
+            (void)google::load_service_account(cfg.google.service_account);
+        } catch (const std::exception& e) {
+            throw StartupError(e.what());  // names google.service_account
+        }
+    }
     auto templates = load_templates(cfg.templates_dir);
     std::shared_ptr<net::ssl::context> server_tls;
     if (cfg.server.tls()) {
@@ -633,7 +672,7 @@ App::App(config::Config cfg) {
     std::optional<std::string> admin_hash;
     if (s.cfg.admin_key) {
         admin_hash = crypto::sha256_hex(*s.cfg.admin_key);
-    } else if (!s.db.store().has_admin_key()) {
+    } else if (!s.db.store().has_admin_key(unix_seconds(std::chrono::system_clock::now()))) {
         auto key = api::generate_api_key();
         s.db.store().add_admin_key(key.hash, key.prefix,
                                    unix_seconds(std::chrono::system_clock::now()));
@@ -647,15 +686,8 @@ App::App(config::Config cfg) {
     default_identity->signer = signer;
     default_identity->not_after = signer->certificate_info().not_after;
     s.identities = std::make_unique<passkit::Identities>(default_identity);
-    try {
-        const std::filesystem::path key_file = s.cfg.server.secret_key_file;
-        if (key_file.has_parent_path()) {
-            std::filesystem::create_directories(key_file.parent_path());
-        }
-        s.secrets.emplace(crypto::SecretBox::from_file(key_file, true));
-    } catch (const std::exception& e) {
-        throw StartupError(std::string("server.secret_key_file: ") + e.what());
-    }
+    s.secrets = std::move(server_key);
+    log::info("server key loaded", {{"key_id", s.secrets->key_id()}});
     s.relay_keys->set_default("walletunion", s.cfg.relays.walletunion_key);
     s.relay_keys->set_default("walletpasses", s.cfg.relays.walletpasses_key);
     s.relay_keys->set_default("pass2u", s.cfg.relays.pass2u_key);

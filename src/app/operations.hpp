@@ -53,4 +53,23 @@ public:
 [[nodiscard]] storage::sqlite::BackupResult backup(const config::Config& cfg,
                                                    const std::string& out);
 
+// `cardsmith secret-key rotate` (secret_rotation.cpp; docs/operations.md): a new server key
+// for server.secret_key_file, every secret sealed in the database re-sealed with it in one
+// transaction, the replaced key kept in `<file>.old`.
+struct SecretKeyRotation {
+    std::string old_key_id;  // SecretBox::key_id() of the replaced and the new key
+    std::string new_key_id;
+    int caught_up = 0;  // values still sealed with the key before the replaced one
+    int resealed = 0;   // values re-sealed with the new key
+};
+// A sealed value opens with none of the keys: nothing was rotated (or, after the files were
+// replaced, the database kept its values; running the command again finishes).
+class RotationError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+// Throws StartupError naming server.secret_key_file for a missing, open or malformed key
+// file, RotationError, or storage::StorageError.
+[[nodiscard]] SecretKeyRotation rotate_secret_key(const config::Config& cfg);
+
 }  // namespace cardsmith::app

@@ -37,6 +37,9 @@ commands:
   backup --out FILE [--config FILE]
                                  copy the SQLite database to a new FILE while the
                                  server runs (PostgreSQL: use pg_dump)
+  secret-key rotate [--config FILE]
+                                 new server key: every secret sealed in the database
+                                 re-sealed with it, the previous key kept in <file>.old
   --version                      print the version
   --help                         print this help
 
@@ -219,6 +222,9 @@ int run(const std::vector<std::string>& args) {
     }
     if (cmd == "backup") {
         return backup(args);
+    }
+    if (cmd == "secret-key") {
+        return secret_key(args);
     }
     if (cmd == "check-template") {
         if (args.size() != 2) {

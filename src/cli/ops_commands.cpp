@@ -115,6 +115,9 @@ int with_config(const Options& o, Work work) {
     } catch (const app::BackupUnsupported& e) {
         std::cerr << "cardsmith: " << e.what() << "\n";
         return 1;
+    } catch (const app::RotationError& e) {
+        std::cerr << "cardsmith: secret-key rotate: " << e.what() << "\n";
+        return 1;
     } catch (const storage::StorageError& e) {
         std::cerr << "cardsmith: storage.url: " << e.what() << "\n";
         return 1;
@@ -300,6 +303,31 @@ int backup(const std::vector<std::string>& args) {
             std::cerr << "cardsmith: backup: " << e.what() << "\n";  // names the file at fault
             return 1;
         }
+    });
+}
+
+int secret_key(const std::vector<std::string>& args) {
+    if (args.size() < 2 || args[1] != "rotate") {
+        return usage_error("secret-key needs rotate");
+    }
+    Options o;
+    if (int status = parse_options(args, 2, {}, o); status != 0) {
+        return status;
+    }
+    return with_config(o, [&](const config::Config& cfg) {
+        const auto r = app::rotate_secret_key(cfg);
+        const auto& file = cfg.server.secret_key_file;
+        std::cout << "server key rotated: " << r.old_key_id << " -> " << r.new_key_id << "; "
+                  << r.resealed << " sealed secret" << (r.resealed == 1 ? "" : "s")
+                  << " re-sealed in one transaction";
+        if (r.caught_up > 0) {
+            std::cout << " (" << r.caught_up << " were still sealed with an older key)";
+        }
+        std::cout << "\nthe previous key is kept in " << file
+                  << ".old; running servers load the new key within server.sync_interval "
+                     "(instances with their own copy of the file need the new "
+                  << file << " and " << file << ".old copied first, or a restart)\n";
+        return 0;
     });
 }
 

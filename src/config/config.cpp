@@ -175,6 +175,8 @@ const std::vector<KeySpec>& specs() {
         {"apple", "cert", str_in(&Config::apple, &AppleConfig::cert)},
         {"apple", "key", str_in(&Config::apple, &AppleConfig::key)},
         {"apple", "wwdr", str_in(&Config::apple, &AppleConfig::wwdr)},
+        {"apple", "key_passphrase_file",
+         str_in(&Config::apple, &AppleConfig::key_passphrase_file)},
         {"apns", "host", str_in(&Config::apns, &ApnsConfig::host)},
         {"apns", "port", int_in(&Config::apns, &ApnsConfig::port, 1, 65535)},
         {"apns", "ca_file", str_in(&Config::apns, &ApnsConfig::ca_file)},

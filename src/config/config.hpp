@@ -63,6 +63,9 @@ struct AppleConfig {
     std::string cert = "certs/dev/pass.pem";
     std::string key = "certs/dev/pass.key";
     std::string wwdr = "certs/dev/wwdr.pem";
+    // A file holding the passphrase of an encrypted `key` (PKCS#8 "ENCRYPTED PRIVATE KEY");
+    // empty: the key is not encrypted. A file, so the passphrase is never in this config.
+    std::string key_passphrase_file;
 };
 
 struct ApnsConfig {

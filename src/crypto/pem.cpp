@@ -1,16 +1,19 @@
 #include "crypto/pem.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include "crypto/crypto_error.hpp"
+#include "crypto/key_file.hpp"
 
 namespace cardsmith::crypto {
 namespace {
@@ -50,6 +53,20 @@ std::string bio_contents(BIO* bio) {
 
 // Refuses to prompt on the terminal for a passphrase: encrypted keys are an error.
 int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*user*/) { return -1; }
+
+// Hands OpenSSL the passphrase `user` points to (a std::string_view), never a prompt.
+int given_passphrase(char* buf, int size, int /*rwflag*/, void* user) {
+    const auto* pass = static_cast<const std::string_view*>(user);
+    if (pass == nullptr || pass->empty() || size < 0 ||
+        pass->size() > static_cast<std::size_t>(size)) {
+        return -1;
+    }
+    std::copy(pass->begin(), pass->end(), buf);
+    return static_cast<int>(pass->size());
+}
+
+// Private key files are small; anything far larger is not one.
+constexpr std::size_t kMaxKeyFile = 1024 * 1024;
 
 std::string name_to_string(const X509_NAME* name) {
     const BioPtr bio(BIO_new(BIO_s_mem()));
@@ -112,8 +129,21 @@ X509Ptr load_certificate_file(const std::filesystem::path& path) {
     return parse_certificate_pem(read_file(path), path.string());
 }
 
-EvpPkeyPtr load_private_key_file(const std::filesystem::path& path) {
-    return parse_private_key_pem(read_file(path), path.string());
+EvpPkeyPtr load_private_key_file(const std::filesystem::path& path, std::string_view passphrase) {
+    std::string pem = *read_secret_file(path, kMaxKeyFile);
+    try {
+        auto key = parse_private_key_pem(pem, path.string(), passphrase);
+        OPENSSL_cleanse(pem.data(), pem.size());
+        return key;
+    } catch (...) {
+        OPENSSL_cleanse(pem.data(), pem.size());
+        throw;
+    }
+}
+
+bool is_encrypted_private_key_pem(std::string_view pem) {
+    return pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
+           pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
 }
 
 X509Ptr parse_certificate_pem(std::string_view pem, std::string_view what) {
@@ -125,14 +155,24 @@ X509Ptr parse_certificate_pem(std::string_view pem, std::string_view what) {
     return cert;
 }
 
-EvpPkeyPtr parse_private_key_pem(std::string_view pem, std::string_view what) {
+EvpPkeyPtr parse_private_key_pem(std::string_view pem, std::string_view what,
+                                 std::string_view passphrase) {
     const BioPtr bio = memory_bio(pem, what);
-    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+    const bool encrypted = is_encrypted_private_key_pem(pem);
+    EvpPkeyPtr key(
+        passphrase.empty()
+            ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)
+            : PEM_read_bio_PrivateKey(bio.get(), nullptr, given_passphrase, &passphrase));
     if (!key) {
         // The OpenSSL queue may quote parts of the input; keep it out of the message.
         ERR_clear_error();
-        throw CryptoError(std::string(what) +
-                          ": not a PEM private key (or encrypted with a passphrase)");
+        if (encrypted) {
+            throw CryptoError(std::string(what) +
+                              (passphrase.empty()
+                                   ? ": the private key is encrypted and no passphrase is set"
+                                   : ": the passphrase does not decrypt the private key"));
+        }
+        throw CryptoError(std::string(what) + ": not a PEM private key");
     }
     return key;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Loading PEM certificates and private keys from files or memory. Throws CryptoError
-// naming the file ("apple.key: not a PEM private key") on failure.
+// naming the file ("apple.key: not a PEM private key") on failure. Private key files are
+// read with read_secret_file (key_file.hpp): one other users may read is refused.
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -12,9 +13,16 @@
 namespace cardsmith::crypto {
 
 [[nodiscard]] X509Ptr load_certificate_file(const std::filesystem::path& path);
-[[nodiscard]] EvpPkeyPtr load_private_key_file(const std::filesystem::path& path);
+// An encrypted key (PKCS#8 "ENCRYPTED PRIVATE KEY", or a traditional "Proc-Type:
+// 4,ENCRYPTED" one) needs `passphrase`; without one it is refused with a message saying so.
+// A plain key with a passphrase given is accepted (the passphrase is not needed).
+[[nodiscard]] EvpPkeyPtr load_private_key_file(const std::filesystem::path& path,
+                                               std::string_view passphrase = {});
 [[nodiscard]] X509Ptr parse_certificate_pem(std::string_view pem, std::string_view what);
-[[nodiscard]] EvpPkeyPtr parse_private_key_pem(std::string_view pem, std::string_view what);
+[[nodiscard]] EvpPkeyPtr parse_private_key_pem(std::string_view pem, std::string_view what,
+                                               std::string_view passphrase = {});
+// True when `pem` holds an encrypted private key.
+[[nodiscard]] bool is_encrypted_private_key_pem(std::string_view pem);
 [[nodiscard]] std::string certificate_to_pem(X509* cert);
 [[nodiscard]] std::string private_key_to_pem(EVP_PKEY* key);
 

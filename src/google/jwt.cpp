@@ -1,28 +1,31 @@
 #include "google/jwt.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <boost/json.hpp>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "crypto/base64.hpp"
+#include "crypto/crypto_error.hpp"
+#include "crypto/key_file.hpp"
 #include "crypto/pem.hpp"
 
 namespace cardsmith::google {
 namespace json = boost::json;
 
 ServiceAccount load_service_account(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("google.service_account: cannot read " + path.string());
+    // It holds a private key: read like one (a file other users may read is refused).
+    std::string text;
+    try {
+        text = *crypto::read_secret_file(path, 1024 * 1024);
+    } catch (const crypto::CryptoError& e) {
+        throw std::runtime_error(std::string("google.service_account: ") + e.what());
     }
-    std::stringstream text;
-    text << in.rdbuf();
     boost::system::error_code ec;
-    auto v = json::parse(text.str(), ec);
+    auto v = json::parse(text, ec);
+    OPENSSL_cleanse(text.data(), text.size());
     const auto* o = !ec ? v.if_object() : nullptr;
     const auto field = [&](std::string_view key) -> std::string {
         const auto* f = o != nullptr ? o->if_contains(key) : nullptr;

@@ -167,6 +167,7 @@ Router::Match Router::match(http::verb method, std::string_view path) const {
         result.status = http::status::ok;
         result.route = chosen->pattern;
         result.body_limit = chosen->options.body_limit;
+        result.log_path = chosen->options.log_path;
         return result;
     }
     if (!allowed.empty()) {

@@ -17,6 +17,9 @@ namespace cardsmith::http_server {
 
 struct RouteOptions {
     std::size_t body_limit = 0;  // 0: the server's default
+    // false: the path is a capability (a card's page and pass are reached by their
+    // unguessable serial alone), so the access log shows the route template instead.
+    bool log_path = true;
 };
 
 class Router {
@@ -36,7 +39,8 @@ public:
         std::string route;                       // the pattern, or "unmatched"
         std::unordered_map<std::string, std::string> params;
         std::size_t body_limit = 0;
-        std::string allow;  // for 405: the methods the path accepts, e.g. "GET, HEAD, POST"
+        bool log_path = true;  // RouteOptions::log_path
+        std::string allow;     // for 405: the methods the path accepts, e.g. "GET, HEAD, POST"
     };
     // `path` is the encoded path of the target (a query string is ignored). A HEAD request
     // matches a GET route when no HEAD route matches.

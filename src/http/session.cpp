@@ -252,6 +252,9 @@ net::awaitable<bool> Session<Stream>::serve_one() {
     ex.path = std::string(target->encoded_path());
     Router::Match match = state_->router.match(header.method(), ex.path);
     ex.route = match.route;
+    if (!match.log_path) {
+        ex.path = ex.route;  // a capability URL: whoever reads the log must not get in
+    }
     const bool body_read = co_await read_body(ex, parser, match);
     if (!body_read) {
         co_return false;

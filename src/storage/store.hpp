@@ -4,6 +4,7 @@
 // touching them. Methods are synchronous and thread-safe; they block, so they run only on
 // the database pool (see Database), never on an I/O thread.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -421,6 +422,33 @@ struct DeadOutboxRow {
     std::int64_t updated_at_ms = 0;  // when it died
 };
 
+// An API key as listed: never its hash.
+struct ApiKeyInfo {
+    std::int64_t id = 0;
+    std::optional<MerchantId> merchant;  // none: an admin key
+    std::string prefix;                  // the key's first 8 characters
+    std::int64_t created_at = 0;         // unix seconds
+    std::optional<std::int64_t> expires_at;
+    std::optional<std::int64_t> revoked_at;
+};
+
+// A secret sealed with the server key (crypto::SecretBox), with what its associated data
+// is made from. Where each kind lives: identities.key_sealed, identities.relay_keys_sealed,
+// webhooks.secret_sealed, and programs.enrollment_json's verification.webhookSecretSealed.
+struct SealedSecret {
+    enum class Kind {
+        identity_key,         // an uploaded identity's private key (AD: its pass type id)
+        identity_relay_keys,  // its relay API keys (AD: "relay-keys:<identity id>")
+        webhook_secret,       // a merchant webhook's HMAC key (AD: the merchant's id)
+        verification_secret,  // a program's verification webhook secret (AD: program id)
+    };
+    Kind kind = Kind::identity_key;
+    std::int64_t row = 0;      // the identity, webhook or program id
+    std::string pass_type_id;  // identity_*: the identity's pass type id
+    MerchantId merchant;       // webhook_secret: the webhook's merchant
+    std::string sealed;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -430,11 +458,33 @@ public:
     [[nodiscard]] virtual int schema_version() = 0;
     [[nodiscard]] virtual bool ping() = 0;
 
-    // API keys (stored as SHA-256 hex of the key, never the key).
-    [[nodiscard]] virtual std::optional<domain::Principal> find_api_key(std::string_view hash) = 0;
-    [[nodiscard]] virtual bool has_admin_key() = 0;
+    // API keys (stored as SHA-256 hex of the key, never the key; sql/key_store.cpp). A key
+    // is active while neither revoked nor expired at `now` (unix seconds).
+    [[nodiscard]] virtual std::optional<domain::Principal> find_api_key(std::string_view hash,
+                                                                        std::int64_t now) = 0;
+    [[nodiscard]] virtual bool has_admin_key(std::int64_t now) = 0;
     virtual void add_admin_key(std::string_view hash, std::string_view prefix,
                                std::int64_t now) = 0;
+    // Rotation: adds a key of `owner` (a merchant, or none: an admin key) and, in the same
+    // transaction, makes the owner's other active keys expire at `others_expire_at` (or
+    // keep their earlier expiry); `others_expire_at` <= `now` ends them at once.
+    virtual ApiKeyInfo rotate_api_key(std::optional<MerchantId> owner, std::string_view hash,
+                                      std::string_view prefix, std::int64_t now,
+                                      std::int64_t others_expire_at) = 0;
+    // The owner's keys (active, expired and revoked), oldest first.
+    [[nodiscard]] virtual std::vector<ApiKeyInfo> list_api_keys(
+        std::optional<MerchantId> owner) = 0;
+    // Revokes one of the owner's keys now; not_found unless it is the owner's and not
+    // revoked already.
+    virtual StoreStatus revoke_api_key(std::optional<MerchantId> owner, std::int64_t id,
+                                       std::int64_t now) = 0;
+
+    // Server key rotation (`cardsmith secret-key rotate`): in one transaction, hands every
+    // secret sealed with the server key to `reseal` and stores what it returns (nullopt:
+    // leave the value as it is). An exception from `reseal` rolls everything back and
+    // propagates. Returns how many values were replaced.
+    virtual int reseal_secrets(
+        const std::function<std::optional<std::string>(const SealedSecret&)>& reseal) = 0;
 
     // Merchants, created together with their first API key.
     virtual domain::Merchant create_merchant(std::string_view name, std::string_view key_hash,

@@ -115,37 +115,6 @@ bool SqlStore::ping() {
     }
 }
 
-std::optional<domain::Principal> SqlStore::find_api_key(std::string_view hash) {
-    auto c = lease();
-    auto st = c->prepare(
-        "SELECT role, merchant_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL");
-    st.bind(1, hash);
-    if (!st.step()) {
-        return std::nullopt;
-    }
-    domain::Principal p;
-    p.admin = st.text(0) == "admin";
-    p.merchant = MerchantId(st.int64(1));
-    return p;
-}
-
-bool SqlStore::has_admin_key() {
-    auto c = lease();
-    auto st = c->prepare("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL");
-    return st.step();
-}
-
-void SqlStore::add_admin_key(std::string_view hash, std::string_view prefix, std::int64_t now) {
-    auto c = lease();
-    c->prepare(
-         "INSERT INTO api_keys (merchant_id, role, key_hash, prefix, created_at) "
-         "VALUES (NULL, 'admin', ?1, ?2, ?3)")
-        .bind(1, hash)
-        .bind(2, prefix)
-        .bind(3, now)
-        .run();
-}
-
 domain::Merchant SqlStore::create_merchant(std::string_view name, std::string_view key_hash,
                                            std::string_view key_prefix, std::int64_t now) {
     auto c = lease();

@@ -28,9 +28,18 @@ public:
     int schema_version() override;
     bool ping() override;
 
-    std::optional<domain::Principal> find_api_key(std::string_view hash) override;
-    bool has_admin_key() override;
+    // key_store.cpp: API keys and the server key's sealed secrets.
+    std::optional<domain::Principal> find_api_key(std::string_view hash, std::int64_t now) override;
+    bool has_admin_key(std::int64_t now) override;
     void add_admin_key(std::string_view hash, std::string_view prefix, std::int64_t now) override;
+    ApiKeyInfo rotate_api_key(std::optional<MerchantId> owner, std::string_view hash,
+                              std::string_view prefix, std::int64_t now,
+                              std::int64_t others_expire_at) override;
+    std::vector<ApiKeyInfo> list_api_keys(std::optional<MerchantId> owner) override;
+    StoreStatus revoke_api_key(std::optional<MerchantId> owner, std::int64_t id,
+                               std::int64_t now) override;
+    int reseal_secrets(
+        const std::function<std::optional<std::string>(const SealedSecret&)>& reseal) override;
 
     domain::Merchant create_merchant(std::string_view name, std::string_view key_hash,
                                      std::string_view key_prefix, std::int64_t now) override;

@@ -397,7 +397,13 @@ ALTER TABLE campaigns ADD COLUMN pace_second INTEGER NOT NULL DEFAULT 0;     -- 
 ALTER TABLE campaigns ADD COLUMN pace_in_second INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations{{
+// API key rotation (issue 8): a key replaced by a new one keeps working until its expiry
+// (the grace period), then no longer; NULL never expires.
+constexpr const char* kV10 = R"sql(
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;                          -- unix seconds
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations{{
     {1, "merchants, keys, programs, designs, cards", kV1},
     {2, "devices, registrations, events, ledger, idempotency keys, outbox, identities", kV2},
     {3, "enrollment: card source and birthday, form settings", kV3},
@@ -407,6 +413,7 @@ constexpr std::array<Migration, 9> kMigrations{{
     {7, "design rollouts, campaigns, webhooks, event payloads, relay keys", kV7},
     {8, "push counts per day, bonus ledger rows, rollout running time", kV8},
     {9, "outbox claims name their instance, campaign pace in the row", kV9},
+    {10, "API keys expire (rotation with a grace period)", kV10},
 }};
 
 }  // namespace

@@ -1,6 +1,9 @@
 #pragma once
 // What the operations tests share: a scraped /metrics page as name{labels} → value, and a
 // merchant with a program whose cards the tests issue (on the real server process).
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <map>
@@ -8,6 +11,9 @@
 #include <sstream>
 #include <string>
 
+#include "crypto/openssl_ptr.hpp"
+#include "crypto/pem.hpp"
+#include "dev_pki.hpp"
 #include "http_client.hpp"
 #include "server_process.hpp"
 #include "test_util.hpp"
@@ -75,5 +81,31 @@ struct Shop {
         return r.body();
     }
 };
+
+// A merchant pass certificate issued by the dev WWDR (so the server accepts its upload).
+inline std::pair<std::string, std::string> merchant_certificate(const std::string& uid, int days) {
+    const auto dir = DevPki::shared().dir.path();
+    crypto::EvpPkeyPtr key(EVP_RSA_gen(2048));
+    crypto::X509Ptr cert(X509_new());
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    const std::string cn = "Pass Type ID: " + uid;
+    const std::string team = "TEAMOPS";
+    for (const auto& [nid, value] : {std::pair{NID_userId, uid}, std::pair{NID_commonName, cn},
+                                     std::pair{NID_organizationalUnitName, team}}) {
+        X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
+                                   0);
+    }
+    auto issuer = crypto::load_certificate_file(dir / "wwdr.pem");
+    auto issuer_key = crypto::load_private_key_file(dir / "wwdr.key");
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer.get()));
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400 + 3600);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_sign(cert.get(), issuer_key.get(), EVP_sha256());
+    return {crypto::certificate_to_pem(cert.get()), crypto::private_key_to_pem(key.get())};
+}
 
 }  // namespace cardsmith::test

@@ -72,32 +72,6 @@ long long count(const std::string& db, const std::string& sql) {
     return std::stoll(test::query_text(db, sql));
 }
 
-// A merchant pass certificate issued by the dev WWDR (so the server accepts its upload).
-std::pair<std::string, std::string> merchant_certificate(const std::string& uid, int days) {
-    const auto dir = test::DevPki::shared().dir.path();
-    crypto::EvpPkeyPtr key(EVP_RSA_gen(2048));
-    crypto::X509Ptr cert(X509_new());
-    X509_set_version(cert.get(), X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    const std::string cn = "Pass Type ID: " + uid;
-    const std::string team = "TEAMOPS";
-    for (const auto& [nid, value] : {std::pair{NID_userId, uid}, std::pair{NID_commonName, cn},
-                                     std::pair{NID_organizationalUnitName, team}}) {
-        X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
-                                   0);
-    }
-    auto issuer = crypto::load_certificate_file(dir / "wwdr.pem");
-    auto issuer_key = crypto::load_private_key_file(dir / "wwdr.key");
-    X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer.get()));
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86400);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400 + 3600);
-    X509_set_pubkey(cert.get(), key.get());
-    X509_sign(cert.get(), issuer_key.get(), EVP_sha256());
-    return {crypto::certificate_to_pem(cert.get()), crypto::private_key_to_pem(key.get())};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ops_cli)
@@ -197,7 +171,7 @@ BOOST_AUTO_TEST_CASE(outbox_status_and_retry_dead_move_real_dead_rows) {
 BOOST_AUTO_TEST_CASE(identity_list_shows_the_default_and_merchant_identities) {
     test::ServerProcess server("", {}, test::DevPki::shared().dir.path());
     test::Shop shop(server);
-    const auto [cert, key] = merchant_certificate("pass.merchant.ops", 20);
+    const auto [cert, key] = test::merchant_certificate("pass.merchant.ops", 20);
     auto up = shop.client.post_json("/api/v1/identities",
                                     {{"certificate", cert}, {"privateKey", key}}, shop.key);
     BOOST_REQUIRE_MESSAGE(up.result_int() == 201, up.body());

@@ -51,6 +51,16 @@ BOOST_AUTO_TEST_CASE(environment_overrides_file) {
     BOOST_TEST(c.server.listen_port == 0);
 }
 
+BOOST_AUTO_TEST_CASE(key_passphrase_comes_from_a_file) {
+    BOOST_TEST(parse("", "t", {}).apple.key_passphrase_file.empty());
+    auto c = parse("[apple]\nkey_passphrase_file = \"/run/credentials/pass\"\n", "t", {});
+    BOOST_TEST(c.apple.key_passphrase_file == "/run/credentials/pass");
+    c = parse("", "t", {{"CARDSMITH_APPLE_KEY_PASSPHRASE_FILE", "/etc/cardsmith/pass"}});
+    BOOST_TEST(c.apple.key_passphrase_file == "/etc/cardsmith/pass");
+    // There is no key for the passphrase itself.
+    BOOST_TEST(error_of("[apple]\nkey_passphrase = \"x\"\n").find("apple.key_passphrase") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(errors_name_the_key) {
     BOOST_TEST(error_of("[server]\nlisten_typo = \"x\"\n").find("server.listen_typo") == 0u);
     BOOST_TEST(error_of("[nosuch]\nx = 1\n").find("nosuch.x") == 0u);

@@ -563,10 +563,14 @@ std::string crypto_error_of(Fn fn) {
     return {};
 }
 
+// Key files are private (a group- or world-readable one is refused before it is read).
 void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    BOOST_REQUIRE(out);
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << text;
+        BOOST_REQUIRE(out);
+    }
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 }  // namespace

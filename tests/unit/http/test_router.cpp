@@ -28,6 +28,16 @@ Router make_router() {
 
 BOOST_AUTO_TEST_SUITE(router)
 
+BOOST_AUTO_TEST_CASE(a_capability_route_keeps_its_path_out_of_the_log) {
+    Router router = make_router();
+    RouteOptions capability;
+    capability.log_path = false;
+    router.add(http::verb::get, "/c/{serial}", ok_handler(), capability);
+    BOOST_TEST(!router.match(http::verb::get, "/c/abcdefabcdefabcdef").log_path);
+    BOOST_TEST(router.match(http::verb::get, "/healthz").log_path);
+    BOOST_TEST(router.match(http::verb::get, "/nowhere").log_path);
+}
+
 BOOST_AUTO_TEST_CASE(literal_and_capture_match) {
     const Router router = make_router();
     auto m = router.match(http::verb::get, "/healthz");

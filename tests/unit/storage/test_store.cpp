@@ -59,18 +59,18 @@ BOOST_FIXTURE_TEST_CASE(migrations_are_idempotent, Fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(keys_and_merchants, Fixture) {
-    BOOST_TEST(!store->has_admin_key());
+    BOOST_TEST(!store->has_admin_key(1));
     store->add_admin_key("adminhash", "csk_abcd", 1);
-    BOOST_TEST(store->has_admin_key());
+    BOOST_TEST(store->has_admin_key(1));
     auto m = store->create_merchant("Bean There", "merchanthash", "csk_wxyz", 2);
-    auto admin = store->find_api_key("adminhash");
+    auto admin = store->find_api_key("adminhash", 3);
     BOOST_REQUIRE(admin.has_value());
     BOOST_TEST(admin->admin);
-    auto mk = store->find_api_key("merchanthash");
+    auto mk = store->find_api_key("merchanthash", 3);
     BOOST_REQUIRE(mk.has_value());
     BOOST_TEST(!mk->admin);
     BOOST_TEST(mk->merchant == m.id);
-    BOOST_TEST(!store->find_api_key("unknown"));
+    BOOST_TEST(!store->find_api_key("unknown", 3));
     BOOST_TEST(store->find_merchant(m.id)->name == "Bean There");
 }
 
