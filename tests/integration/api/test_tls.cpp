@@ -168,6 +168,12 @@ BOOST_AUTO_TEST_CASE(sighup_loads_a_renewed_certificate) {
 
 BOOST_AUTO_TEST_CASE(start_up_errors_name_the_key) {
     StartupDir d;
+    // A certificate where the key should be, private to us like a key file must be (the
+    // permission check would answer first otherwise).
+    const std::string cert_as_key = d.cert("cert-as-key.pem");
+    std::filesystem::copy_file(d.cert("server.pem"), cert_as_key);
+    std::filesystem::permissions(cert_as_key, std::filesystem::perms::owner_read |
+                                                  std::filesystem::perms::owner_write);
     struct Case {
         std::map<std::string, std::string> env;
         std::string expected;
@@ -185,8 +191,8 @@ BOOST_AUTO_TEST_CASE(start_up_errors_name_the_key) {
           {"CARDSMITH_SERVER_TLS_KEY", d.cert("missing.key")}},
          "server.tls_key: " + d.cert("missing.key")},
         {{{"CARDSMITH_SERVER_TLS_CERT", d.cert("server.pem")},
-          {"CARDSMITH_SERVER_TLS_KEY", d.cert("server.pem")}},
-         "server.tls_key: " + d.cert("server.pem") + ": not a PEM private key"},
+          {"CARDSMITH_SERVER_TLS_KEY", cert_as_key}},
+         "server.tls_key: " + cert_as_key + ": not a PEM private key"},
         {{{"CARDSMITH_SERVER_TLS_CERT", d.cert("server.pem")},
           {"CARDSMITH_SERVER_TLS_KEY", d.cert("client.key")}},
          "server.tls_key: " + d.cert("client.key") + " is not the private key"},
