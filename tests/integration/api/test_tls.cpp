@@ -172,8 +172,8 @@ BOOST_AUTO_TEST_CASE(start_up_errors_name_the_key) {
     // permission check would answer first otherwise).
     const std::string cert_as_key = d.cert("cert-as-key.pem");
     std::filesystem::copy_file(d.cert("server.pem"), cert_as_key);
-    std::filesystem::permissions(cert_as_key, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        cert_as_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     struct Case {
         std::map<std::string, std::string> env;
         std::string expected;
