@@ -14,10 +14,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAUNCH_ATTEMPTS, LAUNCH_MS, launchChromium } from './chromium.mjs';
 
 const STEP_MS = 20_000;
-const TOTAL_MS = 150_000;
-const CHROMIUM = process.env.CARDSMITH_CHROMIUM || '/usr/bin/chromium';
+const TOTAL_MS = 240_000;
 const NEW_BACKGROUND = '#0A5C36';
 const NEW_LOGO_TEXT = 'Bean <b>There</b> & "Co"';
 const MESSAGE = 'Double points on every latte today';
@@ -67,10 +67,10 @@ async function finish(code, line) {
   process.exit(code);
 }
 
-async function step(name, fn) {
+async function step(name, fn, ms = STEP_MS) {
   current = name;
   const t0 = Date.now();
-  const result = await withTimeout(fn(), STEP_MS);
+  const result = await withTimeout(fn(), ms);
   timings[name] = Date.now() - t0;
   return result;
 }
@@ -143,22 +143,10 @@ async function openSection(p, section) {
 
 async function run() {
   const { chromium } = await step('load playwright-core', () => import('playwright-core'));
-  browser = await step('launch chromium', () =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: STEP_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
+  browser = await step(
+    'launch chromium',
+    () => launchChromium(chromium, (line) => console.error(line)),
+    LAUNCH_MS * LAUNCH_ATTEMPTS + 5_000,
   );
   const laptop = await browser.newContext({
     viewport: { width: 1280, height: 800 },

@@ -12,10 +12,10 @@
 // `npm ci` in this folder installs playwright-core (scripts/test.sh does it).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LAUNCH_ATTEMPTS, LAUNCH_MS, launchChromium } from './chromium.mjs';
 
 const STEP_MS = 15_000;
-const TOTAL_MS = 120_000;
-const CHROMIUM = process.env.CARDSMITH_CHROMIUM || '/usr/bin/chromium';
+const TOTAL_MS = 210_000;
 const IPHONE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 ' +
   '(KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
@@ -68,10 +68,10 @@ function withTimeout(promise, ms) {
   ]).finally(() => clearTimeout(timer));
 }
 
-async function step(name, fn) {
+async function step(name, fn, ms = STEP_MS) {
   current = name;
   const t0 = Date.now();
-  const result = await withTimeout(fn(), STEP_MS);
+  const result = await withTimeout(fn(), ms);
   timings[name] = Date.now() - t0;
   return result;
 }
@@ -160,22 +160,11 @@ async function submitForm(expectStatus) {
 
 async function run() {
   const { chromium } = await step('load playwright-core', () => import('playwright-core'));
-  browser = await step('launch chromium', () =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: STEP_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }));
+  browser = await step(
+    'launch chromium',
+    () => launchChromium(chromium, (line) => console.error(line)),
+    LAUNCH_MS * LAUNCH_ATTEMPTS + 5_000,
+  );
   const context = await browser.newContext({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 3,

@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(merchant_redesigns_publishes_and_sends_a_campaign_in_the_co
         }
     }
     const std::string script = (kScripts / "console_flow.mjs").string();
-    const auto run = run_shell("timeout -k 5 170 node " + quote(script) + " " + quote(base) +
+    const auto run = run_shell("timeout -k 5 260 node " + quote(script) + " " + quote(base) +
                                " bean " + quote(key) + " " + quote(kArtifacts.string()));
     BOOST_TEST_MESSAGE(run.out);
     BOOST_REQUIRE_MESSAGE(run.exit_code == 0, "console_flow.mjs exited " +

@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(customer_joins_on_a_phone_and_gets_the_wallet_pass) {
     }
     // `timeout` backs up the script's own deadlines, so a stuck browser cannot outlive ctest's.
     const std::string script = (kScripts / "join_flow.mjs").string();
-    const auto run = run_shell("timeout -k 5 150 node " + quote(script) + " " + quote(base) +
+    const auto run = run_shell("timeout -k 5 230 node " + quote(script) + " " + quote(base) +
                                " bean " + quote(kArtifacts.string()) + " 'Bean There'");
     BOOST_TEST_MESSAGE(run.out);
     BOOST_REQUIRE_MESSAGE(run.exit_code == 0, "join_flow.mjs exited " +
