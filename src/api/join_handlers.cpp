@@ -127,6 +127,12 @@ net::awaitable<Response> async_issue(ApiContext& ctx, const RequestContext& rc,
     }
     auto card = co_await async_issue_card(ctx, program, a.holder, 0, options);
     if (!card) {
+        // A customer at the door gets a page, not the API's JSON: the program has as many
+        // cards as it may have (limits.max_cards_per_program).
+        if (card.error().code == ApiErrc::limit_reached) {
+            co_return error_page(http::status::forbidden, page_lang(program), "program_full",
+                                 rc.request.version());
+        }
         co_return fail(card.error(), rc.request);
     }
     log::info("card enrolled", {{"program", program.slug},

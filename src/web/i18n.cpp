@@ -115,6 +115,8 @@ constexpr std::array kCatalog{
           "Форма устарела. Отправьте её ещё раз."},
     Entry{"error.program_not_found", "This loyalty program does not exist or is closed.",
           "Такой программы лояльности нет или она закрыта."},
+    Entry{"error.program_full", "This program is not taking new members right now.",
+          "Программа сейчас не принимает новых участников."},
     Entry{"error.card_not_found", "This card does not exist. Please check the link.",
           "Такой карты нет. Проверьте ссылку."},
     Entry{"error.internal", "Something went wrong on our side. Please try again in a minute.",

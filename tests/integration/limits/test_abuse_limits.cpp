@@ -191,6 +191,9 @@ BOOST_AUTO_TEST_CASE(a_program_stops_at_its_card_limit_others_go_on) {
                                      {"csrf", form.csrf}}),
                   {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", form.cookie}});
     BOOST_TEST(joined.result_int() == 403);
+    // A page for the customer, not the API's JSON.
+    BOOST_TEST(std::string(joined[test::bhttp::field::content_type]).starts_with("text/html"));
+    BOOST_TEST(joined.body().find("not taking new members") != std::string::npos);
     BOOST_TEST(shop.count("cards") == 3);
     // Another program has its own count.
     auto p = shop.client.post_json(
