@@ -11,8 +11,13 @@ apns::PushResult result_of(const Outcome& o) {
     r.reason = o.message;
     if (o.ok()) {
         r.status = 200;
-    } else if (o.status == 0 || o.status == 429 || o.status >= 500) {
+    } else if (o.status == 0 || o.status >= 500) {
         r.status = static_cast<unsigned>(o.status);
+    } else if (o.status == 429) {
+        // The issuer's quota (about 20 requests a second), not this object: retried like
+        // a 503, spending none of the push's attempts (apns 429 does: that one is a device).
+        r.status = 503;
+        r.reason = "Google 429: " + o.message;
     } else if (o.status == 401 || o.status == 403) {
         r.status = 403;  // configuration: pause and probe, keep the rows
     } else {

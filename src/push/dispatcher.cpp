@@ -316,12 +316,14 @@ void Dispatcher::on_result(const storage::OutboxItem& item, std::int64_t sent_ms
         }
         case apns::Action::retry_later: {
             const int attempt = item.attempts + 1;
-            // Answers from APNs count against max_attempts; a push that never reached APNs
-            // (unreachable, timed out) only dies of old age, so an outage loses nothing.
-            const bool reached_apns = result.status != 0;
+            // Only 429 (this device, or our token updates, too often) counts against
+            // max_attempts. A push that never got an answer (unreachable, timed out, idle
+            // connection) or got 500/503 from a service having trouble only dies of old
+            // age: an outage of APNs or Google, however long its first day, loses nothing.
+            const bool spends_attempt = result.status == 429;
             const bool too_old =
                 item.created_at_ms > 0 && now - item.created_at_ms > options_.max_age.count();
-            if ((reached_apns && attempt >= options_.max_attempts) || too_old) {
+            if ((spends_attempt && attempt >= options_.max_attempts) || too_old) {
                 outcome = "dead";
                 log::warn("push: giving up", {{"token", apns::token_prefix(item.target)},
                                               {"attempts", std::to_string(attempt)},

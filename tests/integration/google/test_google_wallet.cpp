@@ -49,12 +49,14 @@ test::FakeGoogleOptions fake_options() {
 }
 
 // `google_extra`: more [google] keys.
-std::string google_toml(const test::FakeGoogle& g, const std::string& google_extra = "") {
+std::string google_toml(const test::FakeGoogle& g, const std::string& google_extra = "",
+                        const std::string& apns_extra = "") {
     return std::string("[google]\nissuer_id = \"") + kIssuer + "\"\nservice_account = \"" +
            service_account_file() + "\"\napi_base = \"" + g.base_url() + "\"\ntoken_url = \"" +
            g.token_url() + "\"\nca_file = \"" + test::DevPki::shared().root() + "\"\n" +
            google_extra +
-           "[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n";
+           "[apns]\nretry_base_ms = 100\nretry_max_ms = 300\nidentity_pause_ms = 1000\n" +
+           apns_extra;
 }
 
 // Google's side of the save/delete callbacks (ECv2SigningOnly), made with OpenSSL.
@@ -142,14 +144,16 @@ struct GoogleSigner {
 
 struct World {
     test::FakeGoogle google{fake_options()};
-    std::string extra_toml;
+    std::string extra_toml, apns_toml;
     test::ServerProcess server{
-        google_toml(google, extra_toml), {}, test::DevPki::shared().dir.path()};
+        google_toml(google, extra_toml, apns_toml), {}, test::DevPki::shared().dir.path()};
     std::optional<test::Client> client_;
     std::string key;
     json::object card;
 
-    explicit World(std::string extra = "") : extra_toml(std::move(extra)) {
+    // `extra` goes into [google] (and may open sections of its own), `apns` into [apns].
+    explicit World(std::string extra = "", std::string apns = "")
+        : extra_toml(std::move(extra)), apns_toml(std::move(apns)) {
         client_.emplace(server.port());
         auto m = client().post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
         key = std::string(test::json_of(m).at("apiKey").as_string());
@@ -529,6 +533,22 @@ BOOST_AUTO_TEST_CASE(google_failures_retry_refresh_or_die_with_the_message) {
     // The next change goes through again.
     w.earn(1);
     BOOST_TEST(eventually([&] { return w.google_balance() == 151; }));
+}
+
+BOOST_AUTO_TEST_CASE(googles_quota_and_outages_spend_no_attempts) {
+    World w("", "max_attempts = 2\n");
+    BOOST_REQUIRE_EQUAL(w.save().result_int(), 302);
+    // Three 429s (the issuer's quota) and two 503s, more than max_attempts together and
+    // each: the update still arrives.
+    w.google.fail_next("*", 429, 3);
+    w.earn(10);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 130; }));
+    w.google.fail_next("*", 503, 3);
+    w.earn(10);
+    BOOST_TEST(eventually([&] { return w.google_balance() == 140; }));
+    BOOST_TEST(query_text(w.server.storage_url(),
+                          "SELECT string_agg(state, ',') FROM outbox WHERE state = 'dead'")
+                   .empty());
 }
 
 BOOST_AUTO_TEST_CASE(queued_google_updates_survive_a_crash) {

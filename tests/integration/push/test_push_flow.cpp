@@ -48,13 +48,16 @@ std::string apns_toml(std::uint16_t port) {
 
 struct World {
     testing::FakeApns apns{fake_options()};
-    test::ServerProcess server{apns_toml(apns.port()), {}, test::DevPki::shared().dir.path()};
-    std::unique_ptr<test::Client> client = std::make_unique<test::Client>(server.port());
+    test::ServerProcess server;
+    std::unique_ptr<test::Client> client;
     std::string key;
     json::object card;
     json::object pass;
 
-    World() {
+    // `env`: config overrides (CARDSMITH_<SECTION>_<KEY>).
+    explicit World(const std::map<std::string, std::string>& env = {})
+        : server{apns_toml(apns.port()), env, test::DevPki::shared().dir.path()},
+          client{std::make_unique<test::Client>(server.port())} {
         auto m = client->post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
         BOOST_REQUIRE_EQUAL(m.result_int(), 201);
         key = std::string(test::json_of(m).at("apiKey").as_string());
@@ -230,6 +233,27 @@ BOOST_AUTO_TEST_CASE(apns_answers_drop_retry_and_pause) {
     w.apns.reset_replies();
     BOOST_REQUIRE(eventually([&] { return w.pushes_to(busy) > before; }, 8s));
     BOOST_REQUIRE(eventually([&] { return push_state() == "ok"; }));
+}
+
+BOOST_AUTO_TEST_CASE(an_apns_outage_spends_no_attempts_a_throttled_device_does) {
+    World w(std::map<std::string, std::string>{{"CARDSMITH_APNS_MAX_ATTEMPTS", "2"}});
+    const auto outage = hex_token(20), throttled = hex_token(21);
+    BOOST_REQUIRE_EQUAL(w.register_device("d-outage", outage), 201u);
+    BOOST_REQUIRE_EQUAL(w.register_device("d-throttled", throttled), 201u);
+    w.apns.reply_for(outage, {503, "ServiceUnavailable", std::nullopt, 0}, 3);
+    w.apns.reply_for(outage, {500, "InternalServerError", std::nullopt, 0}, 1);
+    w.apns.reply_for(throttled, {429, "TooManyRequests", std::nullopt, 0}, 3);
+    w.transaction(5);
+    // Four answers of a service in trouble, twice max_attempts: the push still arrives.
+    BOOST_REQUIRE(eventually([&] { return w.pushes_to(outage) == 1; }));
+    BOOST_TEST(w.pushes_to(outage, 503) == 3u);
+    BOOST_TEST(w.pushes_to(outage, 500) == 1u);
+    // A device APNs keeps throttling is given up after max_attempts answers.
+    BOOST_REQUIRE(
+        eventually([&] { return w.server.log().find("push: giving up") != std::string::npos; }));
+    BOOST_TEST(w.pushes_to(throttled, 429) == 2u);
+    BOOST_TEST(w.pushes_to(throttled) == 0u);
+    BOOST_TEST(w.server.log().find("TooManyRequests") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(push_survives_kill_9_while_apns_is_unreachable) {
