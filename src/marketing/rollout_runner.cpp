@@ -89,7 +89,11 @@ net::awaitable<bool> RolloutRunner::advance_all() {
         if (!before || !after) {
             continue;
         }
-        if (after->pushes_queued != before->pushes_queued && on_pushes_) {
+        // New pushes, or the end: the last step queues the Google class update (a program
+        // with only Google cards queues nothing else), so the dispatcher sends it now
+        // rather than at its next poll.
+        const bool ended = after->state == "done" && before->state != "done";
+        if ((after->pushes_queued != before->pushes_queued || ended) && on_pushes_) {
             on_pushes_();
         }
         if (after->state == "running") {
