@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "common/log.hpp"
+#include "common/rate_limiter.hpp"
 #include "common/time_format.hpp"
 #include "crypto/hash.hpp"
 #include "http/response.hpp"
@@ -274,7 +275,9 @@ net::awaitable<Response> handle_latest_pass(WebServiceContext& ctx, RequestConte
     co_return res;
 }
 
-LogThrottle g_log_throttle(20.0);
+// The device log endpoint needs no credentials: at most 20 lines a second (a burst of 20)
+// reach our log, whoever sends them; the rest are counted and dropped. One bucket.
+RateLimiter g_log_throttle(20.0, 20.0, 1);
 
 net::awaitable<Response> handle_log(WebServiceContext& ctx, RequestContext& rc) {
     boost::system::error_code ec;
@@ -290,7 +293,7 @@ net::awaitable<Response> handle_log(WebServiceContext& ctx, RequestContext& rc) 
         if (++n > 50 || !line.is_string()) {
             break;
         }
-        if (!g_log_throttle.allow()) {
+        if (!g_log_throttle.take("log").allowed) {
             ctx.metrics.counter_add("cardsmith_apple_device_log_dropped_total",
                                     "Device log lines dropped by the throttle", {});
             continue;
@@ -316,18 +319,6 @@ std::string wallet_kind(bool attido_path, std::string_view scheme, std::string_v
     if (scheme == "AndroidPass") return "walletpasses";
     if (scheme == "ApplePass" && is_apns_token(push_token)) return "apple";
     return "unknown";
-}
-
-bool LogThrottle::allow() {
-    std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    tokens_ = std::min(rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
-    last_ = now;
-    if (tokens_ < 1.0) {
-        return false;
-    }
-    tokens_ -= 1.0;
-    return true;
 }
 
 void register_routes(http_server::Router& router, WebServiceContext& ctx) {

@@ -13,9 +13,7 @@
 // service). Wallet's shared secrets: the pass's authenticationToken (compared in constant
 // time) and the deviceLibraryIdentifier.
 #include <atomic>
-#include <chrono>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <string>
 
@@ -48,19 +46,5 @@ struct WebServiceContext {
                                       std::string_view pass_client, std::string_view push_token);
 
 void register_routes(http_server::Router& router, WebServiceContext& ctx);
-
-// Throttle for the unauthenticated device log endpoint: at most `per_second` lines a
-// second are written to our log; the rest are counted and dropped.
-class LogThrottle {
-public:
-    explicit LogThrottle(double per_second) : rate_(per_second), tokens_(per_second) {}
-    [[nodiscard]] bool allow();
-
-private:
-    std::mutex mutex_;
-    double rate_;
-    double tokens_;
-    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 }  // namespace cardsmith::web_service

@@ -160,6 +160,26 @@ BOOST_AUTO_TEST_CASE(device_registers_sees_updates_and_fetches_the_new_pass) {
                                 {{"Content-Type", "application/json"}});
     BOOST_TEST(log.result_int() == 200);
     BOOST_TEST(w.client.request(verb::post, w.base() + "/v1/log", "nope").result_int() == 400);
+    // Anyone may post there: 20 lines a second reach the log, the rest are counted.
+    json::array flood;
+    for (int i = 0; i < 50; ++i) flood.emplace_back("flood line");
+    for (int i = 0; i < 2; ++i) {
+        BOOST_TEST(w.client
+                       .request(verb::post, w.base() + "/v1/log",
+                                json::serialize(json::object{{"logs", flood}}),
+                                {{"Content-Type", "application/json"}})
+                       .result_int() == 200);
+    }
+    std::size_t logged = 0;
+    const std::string server_log = w.server.log();
+    for (auto at = server_log.find("flood line"); at != std::string::npos;
+         at = server_log.find("flood line", at + 1)) {
+        ++logged;
+    }
+    BOOST_TEST(logged >= 15u);
+    BOOST_TEST(logged <= 25u);  // the bucket (20) and what refilled meanwhile
+    const std::string metrics = w.client.get("/metrics").body();
+    BOOST_TEST(metrics.find("cardsmith_apple_device_log_dropped_total ") != std::string::npos);
 
     // Unregister: 200; the device then has nothing.
     auto bye =
