@@ -123,7 +123,10 @@ net::awaitable<http_server::Response> AbuseLimits::guard(Kind kind,
     const std::string_view authorization = rc.request[http::field::authorization];
     const std::string credential =
         authorization.empty() ? std::string() : crypto::sha256_hex(authorization);
-    if (auth_failures_ && !known_good(credential)) {
+    // Looked up once: a key that worked recently passes the failed-auth throttle, and is
+    // not put back into the cache after it works again.
+    const bool was_good = !credential.empty() && known_good(credential);
+    if (auth_failures_ && !was_good) {
         const auto d = auth_failures_->peek(address, now);
         if (!d.allowed) {
             co_return refuse(kind, "auth", d.retry_after, rc);
@@ -148,7 +151,7 @@ net::awaitable<http_server::Response> AbuseLimits::guard(Kind kind,
         if (auth_failures_) {
             (void)auth_failures_->take(address, now);
         }
-    } else if (!credential.empty() && !known_good(credential)) {
+    } else if (!credential.empty() && !was_good) {
         good_.put(credential, std::make_shared<const bool>(true));
     }
     co_return res;
