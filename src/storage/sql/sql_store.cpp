@@ -278,30 +278,40 @@ std::map<std::string, std::string> SqlStore::design_images(ProgramId program,
 // not a limit is set, so setting one later finds the count right.
 bool SqlStore::count_new_card(Connection& c, ProgramId program, std::int64_t max_cards) {
     const std::string name = "cards:" + std::to_string(program.value());
+    // Once the program has its counter row (every program after its first card), one
+    // statement counts the card; the row is locked until COMMIT, so two instances cannot
+    // pass the limit together.
+    const auto count = [&] {
+        auto st = c.prepare(
+            "UPDATE counters SET value = value + 1 WHERE name = ?1 AND (CAST(?2 AS BIGINT) = 0 "
+            "OR value < CAST(?2 AS BIGINT)) RETURNING value");
+        st.bind(1, name).bind(2, max_cards);
+        const bool counted = st.step();
+        if (counted) {
+            st.run();  // finish the statement before COMMIT
+        }
+        return counted;
+    };
+    if (count()) {
+        return true;
+    }
     bool exists = false;
     {
         auto st = c.prepare("SELECT 1 FROM counters WHERE name = ?1");
         st.bind(1, name);
         exists = st.step();
     }
-    if (!exists) {
-        c.prepare(
-             "INSERT INTO counters (name, value) SELECT ?1, COUNT(*) FROM cards WHERE program_id "
-             "= ?2 ON CONFLICT (name) DO NOTHING")
-            .bind(1, name)
-            .bind(2, program.value())
-            .run();
+    if (exists) {
+        return false;  // the limit
     }
-    auto st = c.prepare(
-        "UPDATE counters SET value = value + 1 WHERE name = ?1 AND (CAST(?2 AS BIGINT) = 0 OR "
-        "value < CAST(?2 AS BIGINT)) "
-        "RETURNING value");
-    st.bind(1, name).bind(2, max_cards);
-    const bool counted = st.step();
-    if (counted) {
-        st.run();  // finish the statement before COMMIT
-    }
-    return counted;
+    // The program's first card since the limit came in: the row starts at the count.
+    c.prepare(
+         "INSERT INTO counters (name, value) SELECT ?1, COUNT(*) FROM cards WHERE program_id "
+         "= ?2 ON CONFLICT (name) DO NOTHING")
+        .bind(1, name)
+        .bind(2, program.value())
+        .run();
+    return count();
 }
 
 Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
