@@ -202,6 +202,34 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     BOOST_TEST(store->outbox_counts().pending == 2);
 }
 
+// One settle holds rows of several claims, and late answers for rows claimed again: each
+// row goes only under its own claim.
+BOOST_FIXTURE_TEST_CASE(a_settle_batch_removes_rows_by_their_claim_only, Wallet) {
+    using K = storage::OutboxSettlement::Kind;
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
+    store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
+    tx(1);
+    auto first = store->claim_outbox(2, 3'000'000, 1000, "i1");   // lease ends 3'001'000
+    auto second = store->claim_outbox(2, 3'000'500, 3000, "i1");  // 3'003'500
+    BOOST_REQUIRE(first.size() == 2u);
+    BOOST_REQUIRE(second.size() == 1u);
+    // The first claim's lease ran out: its rows are claimed again.
+    auto again = store->claim_outbox(10, 3'002'000, 1000, "i1");
+    BOOST_REQUIRE(again.size() == 2u);
+    const auto done = [](const storage::OutboxItem& item) {
+        return storage::OutboxSettlement{
+            item.id, item.lease_until_ms, K::done, 0, "", "", "", 0, "", 0, ""};
+    };
+    // Late answers for the first claim, and the second claim's answer, in one batch.
+    store->settle_outbox({done(first[0]), done(first[1]), done(second[0])}, 3'002'100);
+    BOOST_TEST(store->outbox_counts().sending == 2);  // the newer claim's rows stay
+    store->settle_outbox({done(again[0]), done(again[1])}, 3'002'200);
+    const auto left = store->outbox_counts();
+    BOOST_TEST(left.sending == 0);
+    BOOST_TEST(left.pending == 0);
+}
+
 // Several instances on one database: a restarted instance takes back only its own claims
 // at once; a dead peer's claims are claimed again by anyone when their lease runs out.
 BOOST_FIXTURE_TEST_CASE(instances_release_only_their_own_claims, Wallet) {
