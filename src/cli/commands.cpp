@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/app.hpp"
+#include "cli/failures.hpp"
 #include "cli/ops_commands.hpp"
 #include "config/config.hpp"
 #include "crypto/crypto_error.hpp"
@@ -74,19 +75,10 @@ bool parse_flags(const std::vector<std::string>& args, std::size_t from, const s
 }  // namespace
 
 int serve(const std::string& config_path) {
-    try {
+    return report_failures([&] {
         app::App application(load_config(config_path));
         return application.run();
-    } catch (const config::ConfigError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const app::StartupError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }
 
 int dev_certs(const std::string& out_dir, const std::string& config_path) {
@@ -117,17 +109,11 @@ int dev_certs(const std::string& out_dir, const std::string& config_path) {
 }
 
 int migrate(const std::string& config_path) {
-    try {
+    return report_failures([&] {
         int version = app::migrate(load_config(config_path));
         std::cout << "schema at version " << version << "\n";
         return 0;
-    } catch (const config::ConfigError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const storage::StorageError& e) {
-        std::cerr << "cardsmith: storage.url: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }
 
 int push(const std::vector<std::string>& args) {
@@ -148,7 +134,7 @@ int push(const std::vector<std::string>& args) {
     if (serial.empty() == program.empty()) {
         return usage_error("push needs --serial SERIAL or --program SLUG");
     }
-    try {
+    return report_failures([&] {
         int queued = app::queue_update_push(load_config(config_path), serial, program);
         if (queued < 0) {
             std::cerr << "cardsmith: no "
@@ -160,13 +146,7 @@ int push(const std::vector<std::string>& args) {
                   << (program.empty() ? " for pass " + serial : " for program " + program)
                   << (queued == 0 ? " (no device has registered it)" : "") << "\n";
         return 0;
-    } catch (const config::ConfigError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const storage::StorageError& e) {
-        std::cerr << "cardsmith: storage.url: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }
 
 int check_template(const std::string& dir) {

@@ -8,6 +8,7 @@
 
 #include "app/app.hpp"
 #include "app/operations.hpp"
+#include "cli/failures.hpp"
 #include "common/time_format.hpp"
 #include "config/config.hpp"
 
@@ -101,27 +102,11 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
     }
 }
 
-// Runs `work` with the config at o.config: configuration errors exit 2, storage errors 1.
+// Runs `work` with the config at o.config (failures: cli/failures.hpp).
 template <typename Work>
 int with_config(const Options& o, Work work) {
-    try {
-        return work(config::load(o.config, config::process_environment()));
-    } catch (const config::ConfigError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const app::StartupError& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 2;
-    } catch (const app::BackupUnsupported& e) {
-        std::cerr << "cardsmith: " << e.what() << "\n";
-        return 1;
-    } catch (const app::RotationError& e) {
-        std::cerr << "cardsmith: secret-key rotate: " << e.what() << "\n";
-        return 1;
-    } catch (const storage::StorageError& e) {
-        std::cerr << "cardsmith: storage.url: " << e.what() << "\n";
-        return 1;
-    }
+    return report_failures(
+        [&] { return work(config::load(o.config, config::process_environment())); });
 }
 
 int print_outbox_status(const app::OutboxStatus& s, bool json) {
