@@ -269,6 +269,14 @@ std::optional<Campaign> SqlStore::campaign_step(std::int64_t id, const SegmentFi
             rows.push_back({st.int64(0), st.text(1), st.int64(2), st.int64(3) != 0});
         }
     }
+    {
+        std::vector<std::int64_t> ids;
+        ids.reserve(rows.size());
+        for (const auto& row : rows) {
+            ids.push_back(row.id);
+        }
+        lock_cards(*c, ids);  // before the counter (rows.hpp, next_update_seq)
+    }
     std::int64_t held = 0, capped = 0, sent = 0, unreachable = 0;
     const std::int64_t last_tx = newest_transaction(*c);
     const std::string google_topic = "campaign:" + std::to_string(id);
@@ -488,6 +496,7 @@ int SqlStore::expire_offers(std::int64_t now_ms, int limit) {
         return 0;
     }
     Transaction tx(*c);
+    lock_cards(*c, ids);  // before the counter (rows.hpp, next_update_seq)
     int n = 0;
     for (const auto id : ids) {
         c->prepare(

@@ -323,6 +323,7 @@ std::optional<Rollout> SqlStore::rollout_step(std::int64_t id, int max_cards, st
     int changed = 0;
     int pushes = 0;
     if (walked > 0) {
+        lock_program_cards(*c, r->program.value(), r->cursor, end);
         const std::int64_t seq = next_update_seq(*c);
         c->prepare(
              "UPDATE cards SET design_version = ?4, update_seq = ?5, "

@@ -1,6 +1,10 @@
 #pragma once
 // Row helpers shared by the SQLite store's files: the card SELECT statements, reading a
 // card row, and the pass update tag counter.
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "domain/models.hpp"
 #include "storage/sql/connection.hpp"
 #include "storage/store.hpp"
@@ -70,6 +74,12 @@ inline const std::string& put_blob(Connection& c, const StoredImage& image) {
 
 // The next pass update tag, taken inside the caller's write transaction, so commit order
 // equals tag order (apple-wallet.md §2.3).
+//
+// Lock order (PostgreSQL): the counter row is the last lock a transaction takes. Whatever
+// changes cards locks them first (lock_cards, lock_program_cards below, or its own
+// SELECT ... FOR UPDATE), as a posting does (its card, then the counter); then no one
+// holds the counter while waiting for a card, and a posting never deadlocks with a rollout
+// step, a campaign batch or a touch (docs/benchmarks.md, "Several instances").
 inline std::int64_t next_update_seq(Connection& c) {
     auto st = c.prepare(
         "UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq' RETURNING value");
@@ -77,6 +87,42 @@ inline std::int64_t next_update_seq(Connection& c) {
         throw StorageError("counter pass_update_seq missing");
     }
     return st.int64(0);
+}
+
+// PostgreSQL: locks these cards, in id order, for the rest of the transaction (before the
+// counter: see next_update_seq). SQLite has one writer at a time already: nothing to do.
+inline void lock_cards(Connection& c, const std::vector<std::int64_t>& ids) {
+    if (c.dialect() != Dialect::postgres || ids.empty()) {
+        return;
+    }
+    std::string list = "[";
+    for (const std::int64_t id : ids) {
+        if (list.size() > 1) {
+            list += ',';
+        }
+        list += std::to_string(id);
+    }
+    list += ']';
+    c.prepare(
+         "SELECT COUNT(*) FROM (SELECT id FROM cards WHERE id IN (SELECT CAST(value AS BIGINT) "
+         "FROM json_array_elements_text(CAST(?1 AS json))) ORDER BY id FOR UPDATE) AS locked")
+        .bind(1, list)
+        .run();
+}
+
+// The same for a program's cards with after_id < id <= up_to_id (a rollout's chunk, or all).
+inline void lock_program_cards(Connection& c, std::int64_t program, std::int64_t after_id,
+                               std::int64_t up_to_id) {
+    if (c.dialect() != Dialect::postgres) {
+        return;
+    }
+    c.prepare(
+         "SELECT COUNT(*) FROM (SELECT id FROM cards WHERE program_id = ?1 AND id > ?2 AND id "
+         "<= ?3 ORDER BY id FOR UPDATE) AS locked")
+        .bind(1, program)
+        .bind(2, after_id)
+        .bind(3, up_to_id)
+        .run();
 }
 
 }  // namespace cardsmith::storage::sql

@@ -317,6 +317,13 @@ bool SqlStore::count_new_card(Connection& c, ProgramId program, std::int64_t max
 Outcome<domain::Card> SqlStore::create_card(const NewCard& n) {
     auto c = lease();
     Transaction tx(*c);
+    if (n.referral && c->dialect() == Dialect::postgres) {
+        // The referrer's card gets its bonus after the counter: locked before it (rows.hpp).
+        c->prepare("SELECT id FROM cards WHERE program_id = ?1 AND referral_code = ?2 FOR UPDATE")
+            .bind(1, n.program.value())
+            .bind(2, n.referral->code)
+            .run();
+    }
     std::int64_t seq = next_update_seq(*c);
     if (!count_new_card(*c, n.program, n.max_cards)) {
         return {StoreStatus::limit_reached, std::nullopt};

@@ -379,6 +379,7 @@ std::vector<LedgerEntry> SqlStore::list_transactions(CardId card, int limit,
 int SqlStore::touch_program(ProgramId program, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
+    lock_program_cards(*c, program.value(), 0, INT64_MAX);
     const std::int64_t seq = next_update_seq(*c);
     c->prepare(
          "UPDATE cards SET update_seq = ?2, modified_at = GREATEST(?3, modified_at + 1) "
@@ -416,6 +417,7 @@ int SqlStore::touch_program(ProgramId program, std::int64_t now_ms) {
 int SqlStore::touch_card(CardId card, std::int64_t now_ms) {
     auto c = lease();
     Transaction tx(*c);
+    lock_row(*c, "SELECT id FROM cards WHERE id = ?1 FOR UPDATE", card.value());
     int n = bump_and_enqueue(*c, card.value(), now_ms);
     tx.commit();
     return n;

@@ -317,6 +317,84 @@ BOOST_FIXTURE_TEST_CASE(a_posting_aborted_to_break_a_deadlock_runs_again, Wallet
     BOOST_TEST(store->find_card(card.number)->balance == 5);
     BOOST_TEST(store->list_transactions(card.id, 10, INT64_MAX).size() == 1u);
 }
+
+// One lock order: whatever changes cards takes them before the update-tag counter, as a
+// posting does (rows.hpp, next_update_seq). Here a posting holds its card and, while `work`
+// runs in another thread, takes the counter. With one order `work` waits for the card
+// without holding the counter and both go through; with the opposite order they deadlock
+// and PostgreSQL aborts `work` after deadlock_timeout (1 s), as it began waiting first.
+template <typename Work>
+void runs_beside_a_posting(const std::string& url, std::int64_t card_id, Work work) {
+    storage::postgres::PgConnection posting(url);
+    posting.begin();
+    posting.prepare("SELECT id FROM cards WHERE id = ?1 FOR UPDATE").bind(1, card_id).run();
+    std::exception_ptr failure;
+    std::thread other([&] {
+        try {
+            work();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // `work` waits on the card
+    bool posted = true;
+    try {
+        posting.prepare("UPDATE counters SET value = value + 1 WHERE name = 'pass_update_seq'")
+            .run();
+        posting.commit();
+    } catch (const std::exception& e) {
+        posted = false;
+        BOOST_TEST_MESSAGE("the posting failed: " << e.what());
+        posting.rollback();
+    }
+    other.join();
+    BOOST_TEST(posted);
+    std::string why;
+    if (failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            why = e.what();
+        }
+    }
+    BOOST_TEST(why.empty(), "it failed beside the posting: " << why);
+}
+
+BOOST_FIXTURE_TEST_CASE(touches_and_rollout_steps_never_deadlock_with_a_posting, Wallet) {
+    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+    const auto id = card.id.value();
+    runs_beside_a_posting(database.url(), id, [&] { store->touch_card(card.id, 6000); });
+    runs_beside_a_posting(database.url(), id, [&] { store->touch_program(card.program, 7000); });
+    storage::NewDesignVersion v;
+    v.program = card.program;
+    v.base_version = 1;
+    v.design_json = store->find_design_version(card.program, 1)->design_json;
+    v.now_ms = 8000;
+    const auto version = store->add_design_version(v);
+    const auto rollout = store->start_rollout(card.program, version, 0, 8000);
+    std::optional<storage::Rollout> stepped;
+    runs_beside_a_posting(database.url(), id,
+                          [&] { stepped = store->rollout_step(rollout.id, 10, 9000); });
+    BOOST_REQUIRE(stepped.has_value());
+    BOOST_TEST(stepped->state == "done");
+    BOOST_TEST(store->find_card(card.number)->design_version == version);
+    // Offers running out on two cards, the posting on the second: without the cards locked
+    // first, the first card's update takes the counter (campaign batches lock the same way).
+    storage::NewCard nc;
+    nc.program = card.program;
+    nc.number = CardNumber("4000000000000002");
+    nc.serial = SerialNumber("serial2");
+    nc.auth_token = AuthToken(std::string(32, 'b'));
+    nc.now = 1000;
+    const auto second = store->create_card(nc).value;
+    BOOST_REQUIRE(second.has_value());
+    storage::postgres::PgConnection setup(database.url());
+    setup.exec("UPDATE cards SET offer = 'x', offer_expires_at = 9500");
+    int expired = 0;
+    runs_beside_a_posting(database.url(), second->id.value(),
+                          [&] { expired = store->expire_offers(10'000, 10); });
+    BOOST_TEST(expired == 2);
+}
 #endif
 
 #if !CARDSMITH_TEST_POSTGRES  // SQLite's query plan
