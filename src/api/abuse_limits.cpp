@@ -151,6 +151,9 @@ net::awaitable<http_server::Response> AbuseLimits::guard(Kind kind,
         if (auth_failures_) {
             (void)auth_failures_->take(address, now);
         }
+        if (was_good) {
+            good_.erase(credential);  // revoked or expired: it proves nothing any more
+        }
     } else if (!credential.empty() && !was_good) {
         good_.put(credential, std::make_shared<const bool>(true));
     }

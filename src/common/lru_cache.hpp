@@ -38,11 +38,7 @@ public:
             return;  // larger than the whole cache: not worth evicting everything for
         }
         std::lock_guard lock(mutex_);
-        if (auto it = index_.find(key); it != index_.end()) {
-            bytes_ -= cost_(*it->second->second);
-            order_.erase(it->second);
-            index_.erase(it);
-        }
+        erase_locked(key);
         order_.emplace_front(key, std::move(value));
         index_.emplace(key, order_.begin());
         bytes_ += cost;
@@ -52,6 +48,11 @@ public:
             index_.erase(last.first);
             order_.pop_back();
         }
+    }
+
+    void erase(const Key& key) {
+        std::lock_guard lock(mutex_);
+        erase_locked(key);
     }
 
     struct Stats {
@@ -64,6 +65,14 @@ public:
     }
 
 private:
+    void erase_locked(const Key& key) {
+        if (auto it = index_.find(key); it != index_.end()) {
+            bytes_ -= cost_(*it->second->second);
+            order_.erase(it->second);
+            index_.erase(it);
+        }
+    }
+
     using Entry = std::pair<Key, Ptr>;
     const std::size_t max_bytes_;
     const CostFn cost_;

@@ -24,12 +24,14 @@ struct Shop {
     test::ServerProcess server;
     test::Client client{server.port()};
     std::string key;
+    std::int64_t merchant_id = 0;
 
     explicit Shop(const std::string& limits, const std::map<std::string, std::string>& env = {})
         : server("[limits]\n" + limits, env) {
         auto m = client.post_json("/api/v1/merchants", {{"name", "Bean"}}, server.admin_key());
         BOOST_REQUIRE_EQUAL(m.result_int(), 201);
         key = std::string(test::json_of(m).at("apiKey").as_string());
+        merchant_id = test::json_of(m).at("id").as_int64();
         auto p = client.post_json(
             "/api/v1/programs", {{"slug", "bean"}, {"name", "Bean"}, {"template", "coffee"}}, key);
         BOOST_REQUIRE_EQUAL(p.result_int(), 201);
@@ -146,6 +148,13 @@ BOOST_AUTO_TEST_CASE(failed_authentications_throttle_an_address_but_not_a_key_th
     BOOST_TEST(shop.client.get("/api/v1/programs", unused).result_int() == 429);
     // Pages are not behind the authentication throttle.
     BOOST_TEST(attacker.get("/join/bean").result_int() == 200);
+    // A key that worked, then revoked, proves nothing: after its first 401 it waits too.
+    auto rotated =
+        shop.client.post_json("/api/v1/merchants/" + std::to_string(shop.merchant_id) + "/keys",
+                              {{"graceSeconds", 0}}, shop.key);
+    BOOST_REQUIRE_EQUAL(rotated.result_int(), 201);
+    BOOST_TEST(shop.client.get("/api/v1/cards/" + number, shop.key).result_int() == 401);
+    BOOST_TEST(shop.client.get("/api/v1/cards/" + number, shop.key).result_int() == 429);
 }
 
 BOOST_AUTO_TEST_CASE(joins_have_their_own_hourly_limit_per_address) {
