@@ -30,10 +30,16 @@ using HttpResponse = http::response<http::string_body>;
 // One keep-alive connection; reconnects (and sends again, once) when the server closed it
 // before answering. A reconnect is counted: a non-idempotent request may then have been
 // applied twice, which the callers' checks would see.
+//
+// `buffer_reserve`: Beast reads max(512, free capacity) bytes at a time, so a connection
+// fetching large answers (a 270 KB pass) wants room up front, or it takes ~500 recvmsg
+// calls per answer and the load generator becomes the bottleneck.
 class HttpConnection {
 public:
-    HttpConnection(net::any_io_executor ex, tcp::endpoint ep) : stream_(std::move(ex)), ep_(ep) {
-        buffer_.reserve(16 * 1024);
+    HttpConnection(net::any_io_executor ex, tcp::endpoint ep,
+                   std::size_t buffer_reserve = 16 * 1024)
+        : stream_(std::move(ex)), ep_(ep) {
+        buffer_.reserve(buffer_reserve);
     }
 
     net::awaitable<error_code> async_exchange(HttpRequest& req, HttpResponse& res) {

@@ -12,13 +12,7 @@
 -- NOT IN over the in-flight rows is a hashed subplan with these estimates: ~20 ms. The
 -- server's PostgreSQL claim is written with NOT IN since main's 6abaa18; the first part
 -- keeps the NOT EXISTS form it had before, for comparison.
-INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id)
-SELECT 'apns', md5(g::text) || md5((g + 7)::text), 'pass.dev.cardsmith', '', 1000, 1000, 1000,
-       NULL
-FROM generate_series(1, 30000) g;
-DELETE FROM outbox WHERE id NOT IN (SELECT id FROM outbox ORDER BY id LIMIT 5);
-ANALYZE outbox;
-SELECT reltuples, relpages FROM pg_class WHERE relname = 'outbox';
+\ir outbox_grown_pg.sql
 
 BEGIN;
 DELETE FROM outbox;

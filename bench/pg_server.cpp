@@ -1,8 +1,6 @@
 #include "pg_server.hpp"
 
 #include <libpq-fe.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,38 +11,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pg_local.hpp"
+
 namespace cardsmith::bench {
 namespace {
 
 namespace fs = std::filesystem;
 
-const char* kBin = "/usr/lib/postgresql/15/bin";
-
-std::string bin(const char* tool) { return std::string(kBin) + "/" + tool; }
-
-int run(const std::string& command) {
-    const int rc = std::system(command.c_str());
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::string as_server_user(const std::string& command) {
-    return geteuid() == 0 ? "runuser -u postgres -- " + command : command;
-}
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        throw std::runtime_error("pg_server: no free port");
-    }
-    const int port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
+using pg_local::as_server_user;
+using pg_local::bin;
+using pg_local::run;
 
 using ConnPtr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
@@ -92,7 +68,7 @@ PgServer::PgServer(PgServerOptions options) : options_(std::move(options)) {
                            (dir / "initdb.log").string() + " 2>&1")) != 0) {
         throw std::runtime_error("pg_server: initdb failed, see " + (dir / "initdb.log").string());
     }
-    port_ = free_port();
+    port_ = pg_local::free_port();
     std::string opts =
         "-p " + std::to_string(port_) + " -k " + (dir / "run").string() +
         " -c listen_addresses=127.0.0.1 -c fsync=on -c full_page_writes=on -c synchronous_commit=" +

@@ -68,6 +68,7 @@
 #include "crypto/dev_certs.hpp"
 #include "crypto/pass_signer.hpp"
 #include "fake_apns.hpp"
+#include "http_load.hpp"
 
 using namespace cardsmith;
 using Clock = std::chrono::steady_clock;
@@ -279,77 +280,13 @@ std::string cpu_report(const CpuTimes& from, const CpuTimes& to) {
 
 // --- HTTP client -----------------------------------------------------------------------
 
-// One keep-alive HTTP/1.1 connection; reconnects (and resends once) when the server closed it.
-class HttpConnection {
-public:
-    HttpConnection(net::any_io_executor ex, tcp::endpoint ep) : stream_(std::move(ex)), ep_(ep) {
-        // Beast reads max(512, free capacity) bytes at a time: without room up front, a 270
-        // KB pass takes ~500 recvmsg calls and the load generator becomes the bottleneck.
-        buffer_.reserve(64 * 1024);
-    }
+// The keep-alive connection and request maker of http_load.hpp; the load below is this
+// benchmark's own (open-loop pacing, the send and answer times of every exchange).
+using bench::HttpConnection;
+using bench::make_http_request;
 
-    net::awaitable<error_code> async_exchange(Request& req, Response& res) {
-        error_code ec;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            ec = {};
-            if (!connected_) {
-                stream_.expires_after(std::chrono::seconds(10));
-                co_await stream_.async_connect(ep_, net::redirect_error(net::use_awaitable, ec));
-                connected_ = !ec;
-                if (!ec) {
-                    error_code ignored;
-                    stream_.socket().set_option(tcp::no_delay(true), ignored);
-                }
-            }
-            if (!ec) {
-                stream_.expires_after(std::chrono::seconds(60));
-                co_await http::async_write(stream_, req,
-                                           net::redirect_error(net::use_awaitable, ec));
-            }
-            if (!ec) {
-                res = {};
-                co_await http::async_read(stream_, buffer_, res,
-                                          net::redirect_error(net::use_awaitable, ec));
-            }
-            if (!ec) {
-                if (!res.keep_alive()) {
-                    close();
-                }
-                co_return ec;
-            }
-            close();
-            ++reconnects;
-        }
-        co_return ec;
-    }
-
-    std::size_t reconnects = 0;
-
-private:
-    void close() {
-        error_code ignored;
-        stream_.socket().close(ignored);
-        buffer_.clear();
-        connected_ = false;
-    }
-
-    beast::tcp_stream stream_;
-    beast::flat_buffer buffer_;
-    tcp::endpoint ep_;
-    bool connected_ = false;
-};
-
-Request make_request(http::verb verb, std::string target, std::string auth, std::string body = {}) {
-    Request req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, auth);
-    if (!body.empty()) {
-        req.set(http::field::content_type, "application/json");
-        req.body() = std::move(body);
-    }
-    req.prepare_payload();
-    return req;
-}
+// Room for a whole 270 KB pass per read (see HttpConnection).
+constexpr std::size_t kConnectionBuffer = 64 * 1024;
 
 // What every exchange of a load run reports.
 struct Exchange {
@@ -384,7 +321,7 @@ void note_failure(Load& load, std::string what) {
 
 net::awaitable<void> load_worker(Load& load, tcp::endpoint ep, unsigned id) {
     const auto ex = co_await net::this_coro::executor;
-    HttpConnection conn(ex, ep);
+    HttpConnection conn(ex, ep, kConnectionBuffer);
     net::steady_timer timer(ex);
     Response res;
     for (std::size_t round = 0;; ++round) {
@@ -612,8 +549,8 @@ void write_config(Bench& b) {
 void create_program(Bench& b, const std::string& slug) {
     (void)exchange_one(
         b.ioc, b.ep,
-        make_request(http::verb::post, "/api/v1/programs", b.merchant_auth,
-                     R"({"slug":")" + slug + R"(","name":"Bench","template":"coffee"})"),
+        make_http_request(http::verb::post, "/api/v1/programs", b.merchant_auth,
+                          R"({"slug":")" + slug + R"(","name":"Bench","template":"coffee"})"),
         201);
 }
 
@@ -632,7 +569,8 @@ void set_up(Bench& b) {
     const std::string admin = std::string("Bearer ") + kAdminKey;
     auto merchant = exchange_one(
         b.ioc, b.ep,
-        make_request(http::verb::post, "/api/v1/merchants", admin, R"({"name":"Bench"})"), 201);
+        make_http_request(http::verb::post, "/api/v1/merchants", admin, R"({"name":"Bench"})"),
+        201);
     b.merchant_auth =
         "Bearer " + std::string(boost::json::parse(merchant.body()).at("apiKey").as_string());
     create_program(b, kSlug);
@@ -645,9 +583,9 @@ void set_up(Bench& b) {
     create.connections = b.opt.connections;
     create.make = [&](std::size_t i) {
         const char* slug = i < b.opt.devices ? kSlug : kTillSlug;
-        return make_request(http::verb::post, std::string("/api/v1/programs/") + slug + "/cards",
-                            b.merchant_auth,
-                            R"({"holder":{"email":"d)" + std::to_string(i) + R"(@example.com"}})");
+        return make_http_request(
+            http::verb::post, std::string("/api/v1/programs/") + slug + "/cards", b.merchant_auth,
+            R"({"holder":{"email":"d)" + std::to_string(i) + R"(@example.com"}})");
     };
     create.check = [](const Exchange& x) { return x.response.result_int() == 201; };
     const double t_create = run_load(b.ioc, b.ep, create, "create cards");
@@ -667,7 +605,7 @@ void set_up(Bench& b) {
     reg.connections = b.opt.connections;
     reg.make = [&](std::size_t i) {
         const Card& c = i < b.cards.size() ? b.cards[i] : b.till[i - b.cards.size()];
-        return make_request(
+        return make_http_request(
             http::verb::post,
             "/apple/v1/devices/" + c.device + "/registrations/" + kPassType + "/" + c.serial,
             "ApplePass " + c.auth_token, R"({"pushToken":")" + c.push_token + R"("})");
@@ -769,8 +707,8 @@ void device_fetches(Bench& b, double rsa1, double rsan) {
     std::size_t bytes = 0;
     fetch.connections = b.opt.fetch_connections;
     fetch.make = [&](std::size_t i) {
-        Request req = make_request(http::verb::get, prefix + b.cards[i].serial,
-                                   "ApplePass " + b.cards[i].auth_token);
+        Request req = make_http_request(http::verb::get, prefix + b.cards[i].serial,
+                                        "ApplePass " + b.cards[i].auth_token);
         return req;
     };
     fetch.check = [&](const Exchange& x) {
@@ -782,8 +720,8 @@ void device_fetches(Bench& b, double rsa1, double rsan) {
     const double t = run_load(b.ioc, b.ep, fetch, "device fetches");
     const auto cpu1 = cpu_times(b.server->pid());
     const double rate = static_cast<double>(fetch.count) / t;
-    const auto metrics =
-        exchange_one(b.ioc, b.ep, make_request(http::verb::get, "/metrics", b.merchant_auth), 200);
+    const auto metrics = exchange_one(
+        b.ioc, b.ep, make_http_request(http::verb::get, "/metrics", b.merchant_auth), 200);
     std::printf(
         "device fetches: %zu passes (%.0f KB each) over %u connections in %.1f s: %.0f passes/s, "
         "%.0f MB/s (%.1f%% of the RSA ceiling %.0f signs/s on %u threads; 1 thread %.0f); "
@@ -813,9 +751,9 @@ void end_to_end(Bench& b) {
     till.rate = b.opt.rate;
     std::vector<Transaction> txs(till.count);
     till.make = [&](std::size_t i) {
-        return make_request(http::verb::post,
-                            "/api/v1/cards/" + b.till[i % cards].number + "/transactions",
-                            b.merchant_auth, R"({"points":1})");
+        return make_http_request(http::verb::post,
+                                 "/api/v1/cards/" + b.till[i % cards].number + "/transactions",
+                                 b.merchant_auth, R"({"points":1})");
     };
     till.check = [&](const Exchange& x) {
         txs[x.index] = {x.index % cards, x.sent, x.received, x.response.result_int() == 201};

@@ -1,8 +1,6 @@
 #include "pg_cluster.hpp"
 
 #include <libpq-fe.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,39 +11,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include "pg_local.hpp"
+
 namespace cardsmith::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-const char* kBin = "/usr/lib/postgresql/15/bin";
-
-std::string bin(const char* tool) { return std::string(kBin) + "/" + tool; }
-
-int run(const std::string& command) {
-    const int rc = std::system(command.c_str());
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-// Root cannot run PostgreSQL: the server and its tools run as `postgres` then.
-std::string as_server_user(const std::string& command) {
-    return geteuid() == 0 ? "runuser -u postgres -- " + command : command;
-}
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        throw std::runtime_error("pg_cluster: no free port");
-    }
-    const int port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
+using pg_local::as_server_user;
+using pg_local::bin;
+using pg_local::run;
 
 void exec(const std::string& url, const std::string& sql) {
     PGconn* c = PQconnectdb(url.c_str());
@@ -84,7 +59,7 @@ public:
             throw std::runtime_error("pg_cluster: initdb failed, see " +
                                      (dir_ / "initdb.log").string());
         }
-        port_ = free_port();
+        port_ = pg_local::free_port();
         const std::string opts = "-p " + std::to_string(port_) + " -k " + (dir_ / "run").string() +
                                  " -c listen_addresses=127.0.0.1 -c fsync=off"
                                  " -c synchronous_commit=off -c full_page_writes=off"

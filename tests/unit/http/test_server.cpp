@@ -12,6 +12,7 @@
 #include "http/response.hpp"
 #include "http/server.hpp"
 #include "test_client.hpp"
+#include "test_server_harness.hpp"
 
 namespace cardsmith::http_server {
 namespace {
@@ -36,42 +37,17 @@ std::string error_code_of(const test::Reply& reply) {
     return std::string(boost::json::parse(reply.body()).at("error").at("code").as_string());
 }
 
-// A server on 127.0.0.1, port 0, with two io threads and the routes the tests need.
-class ServerFixture {
+// The shared harness with the routes these tests need.
+class ServerFixture : public test::ServerHarness {
 public:
-    explicit ServerFixture(ServerOptions options = test_options()) {
+    explicit ServerFixture(ServerOptions options = test_options())
+        : ServerHarness(std::chrono::seconds(2)) {
         add_routes();
-        server_ = std::make_unique<Server>(ioc_, options, router_, metrics_);
-        server_->start(tcp::endpoint{net::ip::make_address("127.0.0.1"), 0});
-        for (int i = 0; i < 2; ++i) {
-            threads_.emplace_back([this] { ioc_.run(); });
-        }
+        start(std::move(options));
     }
-    ~ServerFixture() {
-        if (!stopped_) {
-            static_cast<void>(stop(1s).wait_for(2s));
-        }
-        work_.reset();
-        ioc_.stop();
-        for (auto& t : threads_) {
-            t.join();
-        }
-    }
-    ServerFixture(const ServerFixture&) = delete;
-    ServerFixture& operator=(const ServerFixture&) = delete;
+    // The /slow handler uses the members below: stop it before they go.
+    ~ServerFixture() { shutdown(); }
 
-    [[nodiscard]] tcp::endpoint endpoint() const { return server_->local_endpoint(); }
-    [[nodiscard]] Server& server() { return *server_; }
-    [[nodiscard]] Metrics& metrics() { return metrics_; }
-
-    // Calls stop(); the returned future is ready once on_drained ran.
-    std::shared_future<void> stop(std::chrono::milliseconds grace) {
-        stopped_ = true;
-        auto drained = std::make_shared<std::promise<void>>();
-        std::shared_future<void> done = drained->get_future().share();
-        server_->stop(grace, [drained] { drained->set_value(); });
-        return done;
-    }
     // Ready when the /slow handler has started.
     std::shared_future<void> slow_started() { return slow_started_future_; }
     void set_slow_delay(std::chrono::milliseconds d) { slow_delay_ = d; }
@@ -79,14 +55,6 @@ public:
 private:
     void add_routes();
 
-    net::io_context ioc_;
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
-        ioc_.get_executor()};
-    Router router_;
-    Metrics metrics_;
-    std::unique_ptr<Server> server_;
-    std::vector<std::thread> threads_;
-    bool stopped_ = false;
     std::promise<void> slow_started_;
     std::shared_future<void> slow_started_future_ = slow_started_.get_future().share();
     std::atomic<bool> slow_seen_{false};
@@ -94,31 +62,31 @@ private:
 };
 
 void ServerFixture::add_routes() {
-    router_.add(http::verb::get, "/hello", [](RequestContext&) -> net::awaitable<Response> {
+    router().add(http::verb::get, "/hello", [](RequestContext&) -> net::awaitable<Response> {
         co_return bytes_response(http::status::ok, "text/plain", "hello");
     });
-    router_.add(http::verb::get, "/items/{id}",
-                [](RequestContext& ctx) -> net::awaitable<Response> {
-                    boost::json::object body;
-                    body["id"] = ctx.param("id");
-                    body["q"] = ctx.query.count("q") ? ctx.query.at("q") : "";
-                    body["requestId"] = ctx.request_id;
-                    co_return json_response(http::status::ok, body);
-                });
-    router_.add(http::verb::post, "/echo", [](RequestContext& ctx) -> net::awaitable<Response> {
+    router().add(http::verb::get, "/items/{id}",
+                 [](RequestContext& ctx) -> net::awaitable<Response> {
+                     boost::json::object body;
+                     body["id"] = ctx.param("id");
+                     body["q"] = ctx.query.count("q") ? ctx.query.at("q") : "";
+                     body["requestId"] = ctx.request_id;
+                     co_return json_response(http::status::ok, body);
+                 });
+    router().add(http::verb::post, "/echo", [](RequestContext& ctx) -> net::awaitable<Response> {
         co_return json_response(http::status::ok, boost::json::parse(ctx.request.body()));
     });
-    router_.add(
+    router().add(
         http::verb::post, "/upload",
         [](RequestContext& ctx) -> net::awaitable<Response> {
             co_return json_response(http::status::ok, {{"size", ctx.request.body().size()}});
         },
         RouteOptions{1024 * 1024});
-    router_.add(http::verb::get, "/boom", [](RequestContext&) -> net::awaitable<Response> {
+    router().add(http::verb::get, "/boom", [](RequestContext&) -> net::awaitable<Response> {
         throw std::runtime_error("handler exploded");
         co_return bytes_response(http::status::ok, "text/plain", "unreachable");
     });
-    router_.add(http::verb::get, "/slow", [this](RequestContext&) -> net::awaitable<Response> {
+    router().add(http::verb::get, "/slow", [this](RequestContext&) -> net::awaitable<Response> {
         if (!slow_seen_.exchange(true)) {
             slow_started_.set_value();
         }

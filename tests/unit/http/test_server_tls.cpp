@@ -22,6 +22,7 @@
 #include "http/server_tls.hpp"
 #include "temp_dir.hpp"
 #include "test_client.hpp"
+#include "test_server_harness.hpp"
 
 namespace cardsmith::http_server {
 namespace {
@@ -70,43 +71,14 @@ net::awaitable<Response> echo(RequestContext& ctx) {
     co_return json_response(http::status::ok, boost::json::parse(ctx.request.body()));
 }
 
-class TlsServerFixture {
+// The shared harness with /hello and /echo, over TLS.
+class TlsServerFixture : public test::ServerHarness {
 public:
-    TlsServerFixture() {
-        router_.add(http::verb::get, "/hello", hello);
-        router_.add(http::verb::post, "/echo", echo);
-        server_ = std::make_unique<Server>(ioc_, tls_options(), router_, metrics_);
-        server_->start(tcp::endpoint{net::ip::make_address("127.0.0.1"), 0});
-        for (int i = 0; i < 2; ++i) {
-            threads_.emplace_back([this] { ioc_.run(); });
-        }
+    TlsServerFixture() : ServerHarness(std::chrono::seconds(3)) {
+        router().add(http::verb::get, "/hello", hello);
+        router().add(http::verb::post, "/echo", echo);
+        start(tls_options());
     }
-    ~TlsServerFixture() {
-        auto drained = std::make_shared<std::promise<void>>();
-        auto done = drained->get_future();
-        server_->stop(1s, [drained] { drained->set_value(); });
-        static_cast<void>(done.wait_for(3s));
-        work_.reset();
-        ioc_.stop();
-        for (auto& t : threads_) {
-            t.join();
-        }
-    }
-    TlsServerFixture(const TlsServerFixture&) = delete;
-    TlsServerFixture& operator=(const TlsServerFixture&) = delete;
-
-    [[nodiscard]] tcp::endpoint endpoint() const { return server_->local_endpoint(); }
-    [[nodiscard]] Server& server() { return *server_; }
-    [[nodiscard]] Metrics& metrics() { return metrics_; }
-
-private:
-    net::io_context ioc_;
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
-        ioc_.get_executor()};
-    Router router_;
-    Metrics metrics_;
-    std::unique_ptr<Server> server_;
-    std::vector<std::thread> threads_;
 };
 
 // What a test client offers: one protocol version range, a TLS 1.2 cipher list, ALPN.

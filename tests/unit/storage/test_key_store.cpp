@@ -8,6 +8,7 @@
 #include "domain/enrollment.hpp"
 #include "storage/store.hpp"
 #include "test_database.hpp"
+#include "test_program.hpp"
 
 using namespace cardsmith;
 using Kind = storage::SealedSecret::Kind;
@@ -20,20 +21,7 @@ struct Fixture {
     Fixture() { store->migrate(); }
 
     domain::Program program(const std::string& slug, MerchantId m) {
-        storage::NewProgram np;
-        np.merchant = m;
-        np.slug = slug;
-        np.name = "P";
-        np.template_name = "coffee";
-        domain::Design d;
-        d.name = "T";
-        d.description = "D";
-        d.organization_name = "O";
-        np.design_json = boost::json::serialize(domain::design_to_json(d));
-        np.now = 100;
-        auto out = store->create_program(np);
-        BOOST_REQUIRE(out.status == storage::StoreStatus::ok);
-        return *out.value;
+        return test::create_program(*store, test::new_program(slug, m));
     }
 
     domain::Identity identity(MerchantId m, const std::string& pass_type_id) {

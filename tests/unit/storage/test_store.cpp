@@ -8,6 +8,7 @@
 #include "storage/database.hpp"
 #include "storage/store.hpp"
 #include "test_database.hpp"
+#include "test_program.hpp"
 
 using namespace cardsmith;
 
@@ -18,22 +19,10 @@ struct Fixture {
     Fixture() { store->migrate(); }
 
     domain::Program program(const std::string& slug, MerchantId m) {
-        storage::NewProgram np;
-        np.merchant = m;
-        np.slug = slug;
-        np.name = "P";
-        np.template_name = "coffee";
-        domain::Design d;
-        d.name = "T";
-        d.description = "D";
-        d.organization_name = "O";
-        np.design_json = boost::json::serialize(domain::design_to_json(d));
+        storage::NewProgram np = test::new_program(slug, m);
         np.images["icon"] = {"aa", "PNGBYTES"};
         np.images["icon@2x"] = {"aa", "PNGBYTES"};  // same content: stored once
-        np.now = 100;
-        auto out = store->create_program(np);
-        BOOST_REQUIRE(out.status == storage::StoreStatus::ok);
-        return *out.value;
+        return test::create_program(*store, np);
     }
     storage::NewCard card(ProgramId p, const std::string& number, const std::string& serial) {
         storage::NewCard n;
