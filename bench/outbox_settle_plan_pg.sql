@@ -4,7 +4,8 @@
 --
 --   psql "postgresql://.../db" -f bench/outbox_settle_plan_pg.sql
 --
--- settle_outbox deletes each pushed row with one statement. The rows of one claim share
+-- settle_outbox deleted each pushed row with one statement until 43175ff (the first part
+-- below); since then one statement removes a claim's rows (the second part). The rows of one claim share
 -- not_before (the claim's lease). With the outbox analysed while nearly empty (its normal
 -- state between bursts, and what autovacuum sees), the prepared DELETE's generic plan uses
 -- the due index (state, not_before) and filters on id, walking every row of the batch for
@@ -37,6 +38,23 @@ BEGIN
     END LOOP;
 END $$;
 \timing off
+ROLLBACK;
+
+-- The server's outcome write since 43175ff (storage/sql/wallet_store.cpp, finish_rows): the
+-- same 1,000 rows in one statement, on the same statistics as the part above.
+BEGIN;
+DELETE FROM outbox;
+INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id,
+                    state)
+SELECT 'apns', md5(g::text) || md5((g + 1)::text), 'pass.dev.cardsmith', '', 5000, 1000, 1000,
+       NULL, 'sending'
+FROM generate_series(1, 2000) g;
+SET plan_cache_mode = force_generic_plan;
+PREPARE settle_batch(text, bigint) AS
+DELETE FROM outbox WHERE state = 'sending' AND not_before = $2 AND id IN (SELECT
+    CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json)));
+SELECT json_agg(id)::text AS ids FROM (SELECT id FROM outbox ORDER BY id DESC LIMIT 1000) t \gset
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) EXECUTE settle_batch(:'ids', 5000);
 ROLLBACK;
 
 -- The same, with the outbox analysed while the batch is in flight.
