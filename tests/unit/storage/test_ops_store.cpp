@@ -2,36 +2,14 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "domain/design.hpp"
 #include "storage/store.hpp"
-#include "test_database.hpp"
+#include "test_one_card.hpp"
 
 using namespace cardsmith;
 
 namespace {
-struct Outbox {
-    test::TestDatabase database{"o.db"};
-    std::unique_ptr<storage::Store> store = database.open(2, 10000);
-    domain::Merchant merchant;
-    domain::Card card;
-    Outbox() {
-        store->migrate();
-        merchant = store->create_merchant("M", "hash", "prefix", 1);
-        storage::NewProgram np;
-        np.merchant = merchant.id;
-        np.slug = "shop";
-        domain::Design d;
-        d.name = d.description = d.organization_name = "x";
-        np.design_json = boost::json::serialize(domain::design_to_json(d));
-        auto p = store->create_program(np);
-        storage::NewCard nc;
-        nc.program = p.value->id;
-        nc.number = CardNumber("4111111111111111");
-        nc.serial = SerialNumber("serial1");
-        nc.auth_token = AuthToken(std::string(32, 'a'));
-        nc.now = 1000;
-        card = *store->create_card(nc).value;
-    }
+struct Outbox : test::OneCard {
+    Outbox() : OneCard("o.db", 2) {}
     // A change of the card at `now_ms`: one pending push per registered device.
     void touch(std::int64_t now_ms) { (void)store->touch_card(card.id, now_ms); }
 };

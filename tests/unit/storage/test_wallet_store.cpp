@@ -8,35 +8,14 @@
 #include "domain/design.hpp"
 #include "storage/sql/sql_store.hpp"
 #include "storage/store.hpp"
-#include "test_database.hpp"
+#include "test_one_card.hpp"
 
 using namespace cardsmith;
 using storage::LedgerStatus;
 
 namespace {
-struct Wallet {
-    test::TestDatabase database{"w.db"};
-    std::unique_ptr<storage::Store> store = database.open(8, 10000);
-    domain::Merchant merchant;
-    domain::Card card;
-    Wallet() {
-        store->migrate();
-        merchant = store->create_merchant("M", "hash", "prefix", 1);
-        storage::NewProgram np;
-        np.merchant = merchant.id;
-        np.slug = "shop";
-        domain::Design d;
-        d.name = d.description = d.organization_name = "x";
-        np.design_json = boost::json::serialize(domain::design_to_json(d));
-        auto p = store->create_program(np);
-        storage::NewCard nc;
-        nc.program = p.value->id;
-        nc.number = CardNumber("4111111111111111");
-        nc.serial = SerialNumber("serial1");
-        nc.auth_token = AuthToken(std::string(32, 'a'));
-        nc.now = 1000;
-        card = *store->create_card(nc).value;
-    }
+struct Wallet : test::OneCard {
+    Wallet() : OneCard("w.db", 8) {}
     storage::LedgerOutcome tx(std::int64_t points, const std::string& key = "",
                               const std::string& hash = "h") {
         storage::NewTransaction t;
