@@ -16,12 +16,7 @@
 
 -- One claim's batch in flight: 2,000 rows sending under the same lease.
 BEGIN;
-DELETE FROM outbox;
-INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id,
-                    state)
-SELECT 'apns', md5(g::text) || md5((g + 1)::text), 'pass.dev.cardsmith', '', 5000, 1000, 1000,
-       NULL, 'sending'
-FROM generate_series(1, 2000) g;
+\ir outbox_batch_pg.sql
 SET plan_cache_mode = force_generic_plan;  -- the server's prepared statement, after 5 runs
 
 -- The server's outcome write (storage/sql/wallet_store.cpp, finish_row).
@@ -43,12 +38,7 @@ ROLLBACK;
 -- The server's outcome write since 43175ff (storage/sql/wallet_store.cpp, finish_rows): the
 -- same 1,000 rows in one statement, on the same statistics as the part above.
 BEGIN;
-DELETE FROM outbox;
-INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id,
-                    state)
-SELECT 'apns', md5(g::text) || md5((g + 1)::text), 'pass.dev.cardsmith', '', 5000, 1000, 1000,
-       NULL, 'sending'
-FROM generate_series(1, 2000) g;
+\ir outbox_batch_pg.sql
 SET plan_cache_mode = force_generic_plan;
 PREPARE settle_batch(text, bigint) AS
 DELETE FROM outbox WHERE state = 'sending' AND not_before = $2 AND id IN (SELECT
@@ -59,12 +49,7 @@ ROLLBACK;
 
 -- The same, with the outbox analysed while the batch is in flight.
 BEGIN;
-DELETE FROM outbox;
-INSERT INTO outbox (kind, target, topic, route, not_before, created_at, updated_at, program_id,
-                    state)
-SELECT 'apns', md5(g::text) || md5((g + 1)::text), 'pass.dev.cardsmith', '', 5000, 1000, 1000,
-       NULL, 'sending'
-FROM generate_series(1, 2000) g;
+\ir outbox_batch_pg.sql
 ANALYZE outbox;
 SET plan_cache_mode = force_generic_plan;
 PREPARE settle_analysed(bigint, bigint) AS

@@ -89,12 +89,10 @@ inline std::int64_t next_update_seq(Connection& c) {
     return st.int64(0);
 }
 
-// PostgreSQL: locks these cards, in id order, for the rest of the transaction (before the
-// counter: see next_update_seq). SQLite has one writer at a time already: nothing to do.
-inline void lock_cards(Connection& c, const std::vector<std::int64_t>& ids) {
-    if (c.dialect() != Dialect::postgres || ids.empty()) {
-        return;
-    }
+// Ids as a JSON array ("[1,2,3]"): one parameter for a list of any length, read by
+// json_each (SQLite) or json_array_elements_text (PostgreSQL), so the statement's text is
+// fixed and prepared once.
+inline std::string json_ids(const std::vector<std::int64_t>& ids) {
     std::string list = "[";
     for (const std::int64_t id : ids) {
         if (list.size() > 1) {
@@ -103,10 +101,19 @@ inline void lock_cards(Connection& c, const std::vector<std::int64_t>& ids) {
         list += std::to_string(id);
     }
     list += ']';
+    return list;
+}
+
+// PostgreSQL: locks these cards, in id order, for the rest of the transaction (before the
+// counter: see next_update_seq). SQLite has one writer at a time already: nothing to do.
+inline void lock_cards(Connection& c, const std::vector<std::int64_t>& ids) {
+    if (c.dialect() != Dialect::postgres || ids.empty()) {
+        return;
+    }
     c.prepare(
          "SELECT COUNT(*) FROM (SELECT id FROM cards WHERE id IN (SELECT CAST(value AS BIGINT) "
          "FROM json_array_elements_text(CAST(?1 AS json))) ORDER BY id FOR UPDATE) AS locked")
-        .bind(1, list)
+        .bind(1, json_ids(ids))
         .run();
 }
 

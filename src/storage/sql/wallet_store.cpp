@@ -475,16 +475,8 @@ const char* const kFinishRowsPg =
 
 void finish_rows(Connection& c, const std::map<std::int64_t, std::vector<std::int64_t>>& by_lease) {
     for (const auto& [lease, ids] : by_lease) {
-        std::string list = "[";
-        for (const std::int64_t id : ids) {
-            if (list.size() > 1) {
-                list += ',';
-            }
-            list += std::to_string(id);
-        }
-        list += ']';
         c.prepare(c.dialect() == Dialect::postgres ? kFinishRowsPg : kFinishRows)
-            .bind(1, list)
+            .bind(1, json_ids(ids))
             .bind(2, lease)
             .run();
     }

@@ -16,6 +16,12 @@ using storage::LedgerStatus;
 namespace {
 struct Wallet : test::OneCard {
     Wallet() : OneCard("w.db", 8) {}
+    // Devices dev1..dev3 with push tokens tokA..tokC hold the card.
+    void three_devices() {
+        store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
+        store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
+        store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
+    }
     storage::LedgerOutcome tx(std::int64_t points, const std::string& key = "",
                               const std::string& hash = "h") {
         storage::NewTransaction t;
@@ -114,9 +120,7 @@ BOOST_FIXTURE_TEST_CASE(outbox_coalesces_claims_retries_and_survives_leases, Wal
 
 BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
     using K = storage::OutboxSettlement::Kind;
-    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
-    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
-    store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
+    three_devices();
     tx(1);
     auto claimed = store->claim_outbox(10, 3'000'000, 60'000, "i1");
     BOOST_REQUIRE(claimed.size() == 3u);
@@ -185,9 +189,7 @@ BOOST_FIXTURE_TEST_CASE(settle_batches_release_claims_and_retry_dead, Wallet) {
 // row goes only under its own claim.
 BOOST_FIXTURE_TEST_CASE(a_settle_batch_removes_rows_by_their_claim_only, Wallet) {
     using K = storage::OutboxSettlement::Kind;
-    store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
-    store->register_device("dev2", "tokB", "pass.x", SerialNumber("serial1"), 5000);
-    store->register_device("dev3", "tokC", "pass.x", SerialNumber("serial1"), 5000);
+    three_devices();
     tx(1);
     auto first = store->claim_outbox(2, 3'000'000, 1000, "i1");   // lease ends 3'001'000
     auto second = store->claim_outbox(2, 3'000'500, 3000, "i1");  // 3'003'500
