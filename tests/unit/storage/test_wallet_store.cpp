@@ -16,6 +16,18 @@ using storage::LedgerStatus;
 namespace {
 struct Wallet : test::OneCard {
     Wallet() : OneCard("w.db", 8) {}
+    // Another card of the program: 4000000000000002, serial "serial2".
+    domain::Card second_card() {
+        storage::NewCard nc;
+        nc.program = card.program;
+        nc.number = CardNumber("4000000000000002");
+        nc.serial = SerialNumber("serial2");
+        nc.auth_token = AuthToken(std::string(32, 'b'));
+        nc.now = 1000;
+        auto made = store->create_card(nc).value;
+        BOOST_REQUIRE(made.has_value());
+        return *made;
+    }
     // Devices dev1..dev3 with push tokens tokA..tokC hold the card.
     void three_devices() {
         store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
@@ -361,18 +373,11 @@ BOOST_FIXTURE_TEST_CASE(touches_and_rollout_steps_never_deadlock_with_a_posting,
     BOOST_TEST(store->find_card(card.number)->design_version == version);
     // Offers running out on two cards, the posting on the second: without the cards locked
     // first, the first card's update takes the counter (campaign batches lock the same way).
-    storage::NewCard nc;
-    nc.program = card.program;
-    nc.number = CardNumber("4000000000000002");
-    nc.serial = SerialNumber("serial2");
-    nc.auth_token = AuthToken(std::string(32, 'b'));
-    nc.now = 1000;
-    const auto second = store->create_card(nc).value;
-    BOOST_REQUIRE(second.has_value());
+    const auto second = second_card();
     storage::postgres::PgConnection setup(database.url());
     setup.exec("UPDATE cards SET offer = 'x', offer_expires_at = 9500");
     int expired = 0;
-    runs_beside_a_posting(database.url(), second->id.value(),
+    runs_beside_a_posting(database.url(), second.id.value(),
                           [&] { expired = store->expire_offers(10'000, 10); });
     BOOST_TEST(expired == 2);
 }
@@ -400,13 +405,7 @@ BOOST_FIXTURE_TEST_CASE(claim_finds_in_flight_rows_by_index, Wallet) {
 
 BOOST_FIXTURE_TEST_CASE(drop_token_respects_reregistration, Wallet) {
     store->register_device("dev1", "tokA", "pass.x", SerialNumber("serial1"), 5000);
-    storage::NewCard nc;
-    nc.program = card.program;
-    nc.number = CardNumber("4000000000000002");
-    nc.serial = SerialNumber("serial2");
-    nc.auth_token = AuthToken(std::string(32, 'b'));
-    nc.now = 1000;
-    BOOST_REQUIRE(store->create_card(nc).value);
+    (void)second_card();
     // The same device holds a pass of another type with the same token.
     BOOST_TEST((store->register_device("dev1", "tokA", "pass.other", SerialNumber("serial2"),
                                        5000) == storage::RegisterStatus::created));
