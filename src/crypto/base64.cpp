@@ -1,5 +1,7 @@
 #include "crypto/base64.hpp"
 
+#include <openssl/evp.h>
+
 #include <cstdint>
 
 namespace cardsmith::crypto {
@@ -70,6 +72,15 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     if ((acc & ((1U << bits) - 1U)) != 0) {
         return std::nullopt;
     }
+    return out;
+}
+
+std::string base64_encode(std::string_view data) {
+    std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');  // and EVP_EncodeBlock's NUL
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(data.data()),
+                                  static_cast<int>(data.size()));
+    out.resize(static_cast<std::size_t>(n));
     return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "crypto/base64.hpp"
 #include "crypto/openssl_ptr.hpp"
 #include "fuzz_support.hpp"
 #include "google/callbacks.hpp"
@@ -27,15 +28,6 @@ namespace json = boost::json;
 constexpr std::string_view kIssuer = "3388000000022222228";
 constexpr std::int64_t kNowMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
-std::string base64(const std::string& bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 // An ECDSA P-256 key as Google's signing keys are.
 struct EcKey {
     crypto::EvpPkeyPtr key{EVP_EC_gen("P-256")};
@@ -46,7 +38,7 @@ struct EcKey {
         FUZZ_EXPECT(n > 0);
         std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
         OPENSSL_free(der);
-        return base64(out);
+        return crypto::base64_encode(out);
     }
     [[nodiscard]] std::string sign_base64(std::string_view data) const {
         std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
@@ -59,7 +51,7 @@ struct EcKey {
         FUZZ_EXPECT(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n,
                                    bytes, data.size()) == 1);
         sig.resize(n);
-        return base64(sig);
+        return crypto::base64_encode(sig);
     }
 };
 

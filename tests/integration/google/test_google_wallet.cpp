@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "crypto/base64.hpp"
 #include "dev_pki.hpp"
 #include "fake_google.hpp"
 #include "http_client.hpp"
@@ -85,15 +86,6 @@ struct EcKey {
     }
 };
 
-std::string b64(const std::string& bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 std::string lv(std::initializer_list<std::string> parts) {
     std::string out;
     for (const auto& p : parts) {
@@ -114,15 +106,16 @@ struct GoogleSigner {
     EcKey root, intermediate;
     std::string keys_json() const {
         return json::serialize(json::object{
-            {"keys", json::array{json::object{{"keyValue", b64(root.public_der())},
-                                              {"protocolVersion", "ECv2SigningOnly"}}}}});
+            {"keys",
+             json::array{json::object{{"keyValue", crypto::base64_encode(root.public_der())},
+                                      {"protocolVersion", "ECv2SigningOnly"}}}}});
     }
     std::string callback(const std::string& object_id, const std::string& event,
                          const std::string& nonce, std::int64_t exp_ms,
                          const std::string& recipient = kIssuer) const {
-        const std::string signed_key =
-            json::serialize(json::object{{"keyValue", b64(intermediate.public_der())},
-                                         {"keyExpiration", std::to_string(now_ms() + 3'600'000)}});
+        const std::string signed_key = json::serialize(
+            json::object{{"keyValue", crypto::base64_encode(intermediate.public_der())},
+                         {"keyExpiration", std::to_string(now_ms() + 3'600'000)}});
         const std::string message =
             json::serialize(json::object{{"classId", std::string(kIssuer) + ".program-bean"},
                                          {"objectId", object_id},
@@ -134,10 +127,10 @@ struct GoogleSigner {
             {"protocolVersion", "ECv2SigningOnly"},
             {"intermediateSigningKey",
              {{"signedKey", signed_key},
-              {"signatures", json::array{b64(root.sign(
+              {"signatures", json::array{crypto::base64_encode(root.sign(
                                  lv({"GooglePayPasses", "ECv2SigningOnly", signed_key})))}}}},
             {"signedMessage", message},
-            {"signature", b64(intermediate.sign(
+            {"signature", crypto::base64_encode(intermediate.sign(
                               lv({"GooglePayPasses", recipient, "ECv2SigningOnly", message})))}});
     }
 };

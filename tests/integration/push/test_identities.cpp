@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <thread>
 
+#include "crypto/base64.hpp"
 #include "crypto/pem.hpp"
 #include "dev_pki.hpp"
 #include "fake_apns.hpp"
@@ -114,9 +115,8 @@ BOOST_AUTO_TEST_CASE(upload_checks_sign_and_push_with_the_programs_identity) {
         unsigned char* der = nullptr;
         const int len = i2d_PKCS12(p12, &der);
         PKCS12_free(p12);
-        std::string b64(static_cast<std::size_t>(4 * ((len + 2) / 3)) + 1, '\0');
-        const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), der, len);
-        b64.resize(static_cast<std::size_t>(written));
+        const std::string b64 = crypto::base64_encode(
+            std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
         OPENSSL_free(der);
         BOOST_TEST(w.upload(key, {{"pkcs12", b64}, {"password", "wrong"}}).result_int() == 422);
         auto p12_ok = w.upload(key, {{"pkcs12", b64}, {"password", "s3cret"}});

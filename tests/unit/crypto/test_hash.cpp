@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
 
+#include "crypto/base64.hpp"
 #include "crypto/hash.hpp"
 
 namespace cc = cardsmith::crypto;
@@ -80,6 +81,16 @@ BOOST_AUTO_TEST_CASE(constant_time_equal_cases) {
     BOOST_TEST(!cc::constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
     BOOST_TEST(cc::constant_time_equal(std::string("a\0b", 3), std::string("a\0b", 3)));
     BOOST_TEST(!cc::constant_time_equal(std::string("a\0b", 3), "a"));
+}
+
+// RFC 4648 §10's vectors, standard alphabet with padding; bytes beyond ASCII use + and /.
+BOOST_AUTO_TEST_CASE(base64_encode_pads_with_the_standard_alphabet) {
+    BOOST_TEST(cc::base64_encode("") == "");
+    BOOST_TEST(cc::base64_encode("f") == "Zg==");
+    BOOST_TEST(cc::base64_encode("fo") == "Zm8=");
+    BOOST_TEST(cc::base64_encode("foobar") == "Zm9vYmFy");
+    BOOST_TEST(cc::base64_encode(std::string("\xfb\xff\xbf", 3)) == "+/+/");
+    BOOST_TEST(cc::base64_encode(std::string("a\0b", 3)) == "YQBi");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
